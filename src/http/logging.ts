@@ -1,0 +1,36 @@
+import pino, { type DestinationStream, type Logger } from 'pino'
+import type { Config } from '../config.js'
+import { redactUrl } from './redact.js'
+
+type LoggedRequest = { method: string; url: string; ip?: string }
+
+/**
+ * JSON logs to stdout (or `destination`). Request URLs are logged with sensitive query values
+ * redacted, and credentials in headers never leave the process.
+ */
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL'>,
+  destination?: DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
+    level: config.LOG_LEVEL,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-postback-secret"]',
+        'req.headers.cookie',
+      ],
+      censor: '[REDACTED]',
+    },
+    serializers: {
+      req: (request: LoggedRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url),
+        remoteAddress: request.ip,
+      }),
+      res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
+      err: pino.stdSerializers.err,
+    },
+  }
+  return destination ? pino(options, destination) : pino(options)
+}

@@ -1,0 +1,56 @@
+import { buildApp } from './app.js'
+import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
+import { createLogger } from './http/logging.js'
+
+// Process edge: configuration, database, listen; close in order on SIGTERM/SIGINT.
+const startedAt = performance.now()
+const config = loadConfigOrExit()
+const log = createLogger(config)
+
+let db: Awaited<ReturnType<typeof openMigratedDatabase>>
+try {
+  db = await openMigratedDatabase(config, log)
+} catch (error) {
+  log.fatal({ err: error }, `startup failed: ${(error as Error).message}`)
+  process.exit(1)
+}
+
+const app = await buildApp(config, { db, logger: log })
+try {
+  await app.listen({ port: config.PORT, host: config.HOST })
+} catch (error) {
+  log.fatal(
+    { err: error },
+    `cannot listen on ${config.HOST}:${config.PORT}: ${(error as Error).message}`,
+  )
+  await db.close().catch(() => {})
+  process.exit(1)
+}
+log.info({ startupMs: Math.round(performance.now() - startedAt) }, 'ready')
+
+let stopping = false
+async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  log.info({ signal }, 'shutting down: finishing in-flight requests')
+  const deadline = setTimeout(() => {
+    log.error(`shutdown took longer than ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`)
+    process.exit(1)
+  }, config.SHUTDOWN_TIMEOUT_MS)
+  deadline.unref()
+  // server.close() drops idle keep-alive sockets only once; a socket whose request finishes
+  // later would otherwise hold the exit until its keep-alive timeout.
+  const sweeper = setInterval(() => app.server.closeIdleConnections(), 100)
+  try {
+    await app.close()
+    clearInterval(sweeper)
+    await db.close()
+    log.info('stopped')
+    process.exit(0)
+  } catch (error) {
+    log.error({ err: error }, 'shutdown failed')
+    process.exit(1)
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { type Config, loadConfig } from '../../src/config.js'
+import { type Database, openDatabase } from '../../src/db/database.js'
+import { migrate } from '../../src/db/migrate.js'
+import { silentLogger } from './logging.js'
+
+// With DATABASE_URL set the suite runs on that real PostgreSQL, each test file in a database
+// of its own; without it, each file gets its own embedded PGlite in a temporary directory.
+const ADMIN_URL = process.env.DATABASE_URL || undefined
+export const USING_REAL_POSTGRES = ADMIN_URL !== undefined
+
+export type TestDatabase = {
+  /** Environment that points a config (or a spawned server) at this database. */
+  env: Record<string, string>
+  config: Config
+  db: Database
+  drop(): Promise<void>
+}
+
+/** An isolated, empty database (not yet migrated). */
+export async function createEmptyDatabase(): Promise<Omit<TestDatabase, 'db' | 'config'>> {
+  if (ADMIN_URL) {
+    const name = `pbr_test_${process.pid}_${randomBytes(4).toString('hex')}`
+    await adminQuery(`CREATE DATABASE ${name}`)
+    const url = new URL(ADMIN_URL)
+    url.pathname = `/${name}`
+    return {
+      env: { DATABASE_URL: url.toString() },
+      drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'pbr-test-'))
+  return {
+    env: { PGLITE_DATA_DIR: join(dir, 'pglite') },
+    drop: () => rm(dir, { recursive: true, force: true }),
+  }
+}
+
+/** An isolated database with every migration applied, open through the service's own code. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const empty = await createEmptyDatabase()
+  const config = testConfig(empty.env)
+  const db = await openDatabase(config, silentLogger())
+  await migrate(db.pool)
+  let dropped = false
+  return {
+    ...empty,
+    config,
+    db,
+    async drop() {
+      if (dropped) return
+      dropped = true
+      await db.close().catch(() => {})
+      await empty.drop()
+    },
+  }
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...env })
+}
+
+async function adminQuery(sql: string) {
+  const client = new pg.Client({ connectionString: ADMIN_URL })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}

@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export type RunningServer = {
+  child: ChildProcess
+  url: string
+  output: () => string
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/** Starts the real server process (src/server.ts through tsx) and waits until it listens. */
+export async function startServer(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<RunningServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    output += chunk
+  })
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in time:\n${output}`)),
+      timeoutMs,
+    )
+    const poll = setInterval(() => {
+      const match = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(output)
+      if (match?.[1] && output.includes('"msg":"ready"')) {
+        clearInterval(poll)
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    }, 50)
+    void exited.then((code) => {
+      clearInterval(poll)
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code} before it was ready:\n${output}`))
+    })
+  })
+  return {
+    child,
+    url,
+    output: () => output,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal)
+      return exited
+    },
+  }
+}
+
+/** Runs the server entry point to completion (for startup failures). */
+export async function runServerToExit(env: Record<string, string>, timeoutMs = 30_000) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code] = await once(child, 'exit')
+  clearTimeout(timer)
+  return { code: code as number | null, stdout, stderr }
+}
