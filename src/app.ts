@@ -1,22 +1,42 @@
+import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { adminRoutes } from './admin/routes.js'
 import type { Config } from './config.js'
 import type { Database } from './db/database.js'
 import { healthRoutes } from './health/routes.js'
 import { handleError, handleNotFound } from './http/errors.js'
+import { postbackRoutes } from './postbacks/routes.js'
+import { resolvePostbackSecrets } from './postbacks/secrets.js'
 
 export type AppDependencies = { db: Database; logger: Logger }
 
 /** Builds the HTTP application. Never listens: server.ts does that, tests use inject(). */
-export async function buildApp(_config: Config, deps: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // Only configured proxies may set the client address and protocol (X-Forwarded-*).
+    // Fastify accepts a hop count at runtime; its https overload's type omits numbers.
+    trustProxy: config.TRUST_PROXY as boolean | string[],
+    ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
+      ? {
+          https: {
+            cert: readFileSync(config.TLS_CERT_FILE),
+            key: readFileSync(config.TLS_KEY_FILE),
+          },
+        }
+      : {}),
     // Let in-flight requests finish on close, but drop idle keep-alive sockets at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-  })
+  }) as unknown as FastifyInstance
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
+
+  const { secrets } = await resolvePostbackSecrets(deps.db.pool, config.POSTBACK_SECRET)
   await app.register(healthRoutes, { db: deps.db })
+  await app.register(postbackRoutes, { config, db: deps.db, secrets })
+  if (config.ADMIN_TOKEN)
+    await app.register(adminRoutes, { db: deps.db, token: config.ADMIN_TOKEN })
   return app
 }

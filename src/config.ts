@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseIpList } from './http/ip-list.js'
 
 // Every setting comes from the environment. Each variable carries its own schema and an
 // example, so a bad value stops the process with one line that says how to fix it.
@@ -12,6 +13,93 @@ function integer(min: number, max: number, fallback: number) {
     .refine((s) => /^\d+$/.test(s), `expected a whole number from ${min} to ${max}`)
     .transform(Number)
     .refine((n) => n >= min && n <= max, `expected a whole number from ${min} to ${max}`)
+}
+
+const DECIMAL = /^\d{1,14}(\.\d{1,6})?$/
+
+const decimalText = () =>
+  z.string().refine((s) => DECIMAL.test(s), 'expected a plain decimal such as 3.50')
+const decimal = (fallback: string) => decimalText().default(fallback)
+const optionalDecimal = () => decimalText().optional()
+
+function boolean(fallback: boolean) {
+  return z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], 'expected true or false')
+    .default(fallback ? 'true' : 'false')
+    .transform((s) => s === 'true' || s === '1' || s === 'yes')
+}
+
+/** Comma-separated, trimmed, empty entries dropped. */
+function list(check?: (item: string) => string | undefined) {
+  return z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const items = s
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+      for (const item of items) {
+        const problem = check?.(item)
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      }
+      return items
+    })
+}
+
+function ipList() {
+  return z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      try {
+        return parseIpList(s)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+        return z.NEVER
+      }
+    })
+}
+
+/** false | hop count | CIDR list: who may set X-Forwarded-For / X-Forwarded-Proto. */
+function trustProxy() {
+  return z
+    .string()
+    .default('false')
+    .transform((s, ctx): false | number | string[] => {
+      if (s === 'false') return false
+      if (/^\d{1,2}$/.test(s)) return Number(s)
+      try {
+        return [...parseIpList(s).entries]
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected false, a hop count or proxy CIDRs (${(error as Error).message})`,
+        })
+        return z.NEVER
+      }
+    })
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** "1 minute", "30 s", "500ms" -> milliseconds. */
+function duration(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const match = /^(\d+) ?(ms|s|sec|seconds?|m|min|minutes?|h|hours?)$/.exec(s.trim())
+      if (!match) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected a duration such as "1 minute" or "30 s"',
+        })
+        return z.NEVER
+      }
+      const unit = match[2] === 'ms' ? 'ms' : (match[2] ?? 's').charAt(0)
+      return Number(match[1]) * (UNIT_MS[unit] ?? 1000)
+    })
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -35,6 +123,38 @@ const VARIABLES = {
   DATABASE_CONNECT_TIMEOUT_MS: { schema: integer(100, 60_000, 3000), example: '3000' },
   PGLITE_DATA_DIR: { schema: z.string().min(1).default('./data/pglite'), example: './data/pglite' },
   SHUTDOWN_TIMEOUT_MS: { schema: integer(100, 600_000, 10_000), example: '10000' },
+  PUBLIC_URL: {
+    schema: z
+      .string()
+      .refine((s) => /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(s), 'expected an http(s) base URL')
+      .transform((s) => s.replace(/\/+$/, ''))
+      .optional(),
+    example: 'https://postbacks.example.com',
+  },
+  TLS_CERT_FILE: { schema: z.string().optional(), example: '/etc/ssl/postbacks.crt' },
+  TLS_KEY_FILE: { schema: z.string().optional(), example: '/etc/ssl/postbacks.key' },
+  REQUIRE_HTTPS: { schema: boolean(false), example: 'true' },
+  TRUST_PROXY: { schema: trustProxy(), example: '10.0.0.0/8,172.16.0.0/12' },
+  POSTBACK_SECRET: {
+    schema: list((item) =>
+      item.length < 16 ? 'each secret needs at least 16 characters' : undefined,
+    ),
+    example: 'a-long-random-string,the-previous-one-during-rotation',
+    secret: true,
+  },
+  ALLOWED_IPS: { schema: ipList(), example: '203.0.113.7,198.51.100.0/24' },
+  POINTS_PER_UNIT: { schema: decimal('100'), example: '100' },
+  CREDIT_PENDING: { schema: boolean(false), example: 'false' },
+  MAX_PAYOUT: { schema: optionalDecimal(), example: '50.00' },
+  PAYOUT_TOLERANCE: { schema: decimal('0.2'), example: '0.2' },
+  POSTBACK_TIMEOUT_MS: { schema: integer(500, 60_000, 4500), example: '4500' },
+  RATE_LIMIT_MAX: { schema: integer(1, 1_000_000, 6000), example: '6000' },
+  RATE_LIMIT_WINDOW: { schema: duration('1 minute'), example: '1 minute' },
+  ADMIN_TOKEN: {
+    schema: z.string().min(16, 'expected at least 16 characters').optional(),
+    example: 'a-long-random-admin-token',
+    secret: true,
+  },
 } satisfies Record<string, Variable<unknown>>
 
 type Variables = typeof VARIABLES
@@ -62,6 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       raw === undefined ? ' is missing' : `=${variable.secret ? '<hidden>' : JSON.stringify(raw)}`
     const why = result.error.issues.map((issue) => issue.message).join('; ')
     problems.push(`${name}${shown}: ${why} (example: ${name}=${variable.example})`)
+  }
+  if (Boolean(values.TLS_CERT_FILE) !== Boolean(values.TLS_KEY_FILE)) {
+    problems.push(
+      'TLS_CERT_FILE and TLS_KEY_FILE: set both or neither (example: TLS_CERT_FILE=/etc/ssl/p.crt TLS_KEY_FILE=/etc/ssl/p.key)',
+    )
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(values) as Config

@@ -1,6 +1,8 @@
 import { buildApp } from './app.js'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
 import { createLogger } from './http/logging.js'
+import { startupBanner } from './postbacks/postback-url.js'
+import { resolvePostbackSecrets } from './postbacks/secrets.js'
 
 // Process edge: configuration, database, listen; close in order on SIGTERM/SIGINT.
 const startedAt = performance.now()
@@ -27,6 +29,11 @@ try {
   process.exit(1)
 }
 log.info({ startupMs: Math.round(performance.now() - startedAt) }, 'ready')
+if (process.stderr.isTTY) {
+  // For the operator at a terminal only: structured logs never carry the secret.
+  const { secrets, generated } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
+  process.stderr.write(startupBanner(config, secrets[0] ?? '', generated))
+}
 
 let stopping = false
 async function shutdown(signal: string) {

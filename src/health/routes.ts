@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Database } from '../db/database.js'
 import { errorBody } from '../http/errors.js'
+import { withDeadline } from '../lib/deadline.js'
 
 const READY_TIMEOUT_MS = 2000
 
@@ -10,7 +11,11 @@ export async function healthRoutes(app: FastifyInstance, { db }: { db: Database 
 
   app.get('/readyz', async (request, reply) => {
     try {
-      await withTimeout(db.pool.query('SELECT 1'), READY_TIMEOUT_MS)
+      await withDeadline(
+        db.pool.query('SELECT 1'),
+        READY_TIMEOUT_MS,
+        () => new Error(`no answer within ${READY_TIMEOUT_MS} ms`),
+      )
       return { status: 'ok', database: db.kind }
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'readiness check failed')
@@ -20,12 +25,4 @@ export async function healthRoutes(app: FastifyInstance, { db }: { db: Database 
         .send(errorBody(503, 'DATABASE_UNAVAILABLE', 'the database does not answer'))
     }
   })
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -1,16 +1,23 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from '../db/errors.js'
 
+/** A request field that was missing or wrong, reported alongside the error code. */
+export type FieldProblem = { field: string; code: string; message: string }
+
 /** The one error type routes throw. `code` is a stable, documented string. */
 export class HttpError extends Error {
+  readonly headers: Record<string, string>
+  readonly fields: FieldProblem[] | undefined
   constructor(
     readonly statusCode: number,
     readonly code: string,
     message: string,
-    readonly headers: Record<string, string> = {},
+    options: { headers?: Record<string, string>; fields?: FieldProblem[] } = {},
   ) {
     super(message)
     this.name = 'HttpError'
+    this.headers = options.headers ?? {}
+    this.fields = options.fields
   }
 }
 
@@ -18,7 +25,7 @@ export const RETRY_AFTER_SECONDS = 5
 
 export function databaseUnavailable(): HttpError {
   return new HttpError(503, 'DATABASE_UNAVAILABLE', 'the database is unavailable; retry later', {
-    'retry-after': String(RETRY_AFTER_SECONDS),
+    headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
   })
 }
 
@@ -40,10 +47,23 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
   ],
 }
 
-export type ErrorBody = { statusCode: number; code: string; error: string; message: string }
+export type ErrorBody = {
+  statusCode: number
+  code: string
+  error: string
+  message: string
+  fields?: FieldProblem[]
+}
 
-export function errorBody(statusCode: number, code: string, message: string): ErrorBody {
-  return { statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message }
+export function errorBody(
+  statusCode: number,
+  code: string,
+  message: string,
+  fields?: FieldProblem[],
+): ErrorBody {
+  const body: ErrorBody = { statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message }
+  if (fields) body.fields = fields
+  return body
 }
 
 /** Turns any thrown value into the answer: Fastify's error shape below 500, a generic body above. */
@@ -74,7 +94,7 @@ export function handleError(
   void reply
     .code(httpError.statusCode)
     .headers(httpError.headers)
-    .send(errorBody(httpError.statusCode, httpError.code, httpError.message))
+    .send(errorBody(httpError.statusCode, httpError.code, httpError.message, httpError.fields))
 }
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {

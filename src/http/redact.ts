@@ -11,9 +11,12 @@ export function isSensitiveName(name: string): boolean {
 export function redactUrl(url: string): string {
   const mark = url.indexOf('?')
   if (mark === -1) return url
-  const path = url.slice(0, mark)
-  const query = url
-    .slice(mark + 1)
+  return `${url.slice(0, mark)}?${redactQueryString(url.slice(mark + 1))}`
+}
+
+/** a=1&secret=x -> a=1&secret=[REDACTED], keeping every other byte as received. */
+export function redactQueryString(query: string): string {
+  return query
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=')
@@ -21,7 +24,17 @@ export function redactUrl(url: string): string {
       return isSensitiveName(safeDecode(rawName)) && eq !== -1 ? `${rawName}=${REDACTED}` : pair
     })
     .join('&')
-  return `${path}?${query}`
+}
+
+/** Replaces every occurrence of the given secret values (raw and URL-encoded) in `text`. */
+export function redactValues(text: string, secrets: readonly string[]): string {
+  let result = text
+  for (const secret of secrets) {
+    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+      if (form) result = result.split(form).join(REDACTED)
+    }
+  }
+  return result
 }
 
 function safeDecode(text: string): string {

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import type { Database } from '../db/database.js'
+import { parseInput } from '../http/validate.js'
+import { DEFAULT_NETWORK } from '../postbacks/network.js'
+import { requireBearerToken } from './auth.js'
+import {
+  getUser,
+  listConversions,
+  listPostbacks,
+  reviewConversion,
+  upsertOffer,
+} from './queries.js'
+
+const page = {
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z
+    .string()
+    .regex(/^\d{1,18}$/, 'must be an id from a previous page')
+    .optional(),
+}
+const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
+const name = z.string().min(1).max(255)
+
+/** The operator API, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
+export async function adminRoutes(
+  app: FastifyInstance,
+  { db, token }: { db: Database; token: string },
+) {
+  app.addHook('onRequest', requireBearerToken(token))
+
+  app.get('/admin/users/:userId', async (request) => {
+    const { userId } = parseInput(z.object({ userId: name }), request.params)
+    return getUser(db.pool, userId, parseInput(z.object(page), request.query))
+  })
+
+  app.get('/admin/conversions', async (request) => {
+    const query = parseInput(
+      z.object({
+        ...page,
+        network: name.optional(),
+        txId: name.optional(),
+        userId: name.optional(),
+        status: z.enum(['pending', 'approved', 'held', 'rejected', 'reversed']).optional(),
+      }),
+      request.query,
+    )
+    return listConversions(db.pool, query, query)
+  })
+
+  app.get('/admin/postbacks', async (request) => {
+    const query = parseInput(
+      z.object({ ...page, outcome: name.optional(), network: name.optional() }),
+      request.query,
+    )
+    return listPostbacks(db.pool, query, query)
+  })
+
+  app.put('/admin/offers/:offerId', async (request) => {
+    const { offerId } = parseInput(z.object({ offerId: name }), request.params)
+    const body = parseInput(
+      z.object({
+        expectedPayout: z
+          .string()
+          .regex(/^\d{1,14}(\.\d{1,6})?$/, 'must be a plain decimal string such as "3.50"'),
+        network: name.default(DEFAULT_NETWORK),
+      }),
+      request.body,
+    )
+    return upsertOffer(db.pool, body.network, offerId, body.expectedPayout)
+  })
+
+  for (const verdict of ['approve', 'reject'] as const) {
+    app.post(`/admin/conversions/:id/${verdict}`, async (request) => {
+      const params = parseInput(z.object({ id }), request.params)
+      return reviewConversion(db.pool, params.id, verdict)
+    })
+  }
+}

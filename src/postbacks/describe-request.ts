@@ -1,0 +1,52 @@
+import type { FastifyRequest } from 'fastify'
+import { isSensitiveName, REDACTED, redactQueryString, redactValues } from '../http/redact.js'
+import type { PostbackLogEntry } from './log.js'
+
+const STORED_HEADERS = ['user-agent', 'content-type', 'x-forwarded-for'] as const
+
+export type RequestRecord = Pick<
+  PostbackLogEntry,
+  'method' | 'path' | 'query' | 'body' | 'headers' | 'sourceIp'
+>
+
+/**
+ * What the postback log keeps of a request: secrets removed by parameter name and, in case a
+ * network sends one under another name, by value.
+ */
+export function describeRequest(
+  request: FastifyRequest,
+  secrets: readonly string[],
+): RequestRecord {
+  const mark = request.url.indexOf('?')
+  const path = mark === -1 ? request.url : request.url.slice(0, mark)
+  const query =
+    mark === -1 ? null : redactValues(redactQueryString(request.url.slice(mark + 1)), secrets)
+  const headers: Record<string, string> = {}
+  for (const name of STORED_HEADERS) {
+    const value = request.headers[name]
+    if (typeof value === 'string') headers[name] = redactValues(value, secrets)
+  }
+  return {
+    method: request.method,
+    path,
+    query,
+    body: describeBody(request.body, secrets),
+    headers,
+    sourceIp: request.ip,
+  }
+}
+
+function describeBody(body: unknown, secrets: readonly string[]): string | null {
+  if (typeof body === 'string')
+    return body === '' ? null : redactValues(redactQueryString(body), secrets)
+  if (body === null || typeof body !== 'object') return null
+  const redacted = Array.isArray(body)
+    ? body
+    : Object.fromEntries(
+        Object.entries(body).map(([name, value]) => [
+          name,
+          isSensitiveName(name) ? REDACTED : value,
+        ]),
+      )
+  return redactValues(JSON.stringify(redacted), secrets)
+}

@@ -1,0 +1,57 @@
+import type { Pool, PoolClient } from 'pg'
+
+/** One row of the raw postback log. Values must already be redacted. */
+export type PostbackLogEntry = {
+  network: string | null
+  method: string
+  path: string
+  query: string | null
+  body: string | null
+  headers: Record<string, string>
+  sourceIp: string
+  statusCode: number
+  outcome: string
+  message: string | null
+  txId: string | null
+  conversionId: string | null
+}
+
+// Postgres text cannot hold NUL, and a hostile request should not grow a row without bound.
+const MAX_TEXT = 4096
+
+function clean(text: string | null, max = MAX_TEXT): string | null {
+  if (text === null) return null
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what we strip
+  const safe = text.replace(/\u0000/g, '\uFFFD')
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe
+}
+
+export async function insertPostbackLog(
+  db: Pool | PoolClient,
+  entry: PostbackLogEntry,
+): Promise<string> {
+  const headers = Object.fromEntries(
+    Object.entries(entry.headers).map(([name, value]) => [name, clean(value, 512)]),
+  )
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO postback_log
+       (network, method, path, query, body, headers, source_ip, status_code, outcome, message, tx_id, conversion_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     RETURNING id`,
+    [
+      clean(entry.network, 64),
+      entry.method,
+      clean(entry.path, 512),
+      clean(entry.query),
+      clean(entry.body),
+      JSON.stringify(headers),
+      clean(entry.sourceIp, 64),
+      entry.statusCode,
+      entry.outcome,
+      clean(entry.message, 1024),
+      clean(entry.txId, 255),
+      entry.conversionId,
+    ],
+  )
+  return rows[0]?.id ?? ''
+}

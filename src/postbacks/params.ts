@@ -1,0 +1,60 @@
+import { HttpError } from '../http/errors.js'
+
+/** Every value each parameter name arrived with, from the query string and the body together. */
+export type Params = Map<string, string[]>
+
+export function collectParams(rawUrl: string, body: unknown): Params {
+  const params: Params = new Map()
+  const add = (name: string, value: string) => {
+    const values = params.get(name)
+    if (values) values.push(value)
+    else params.set(name, [value])
+  }
+  const mark = rawUrl.indexOf('?')
+  if (mark !== -1)
+    for (const [name, value] of new URLSearchParams(rawUrl.slice(mark + 1))) add(name, value)
+
+  if (typeof body === 'string') {
+    for (const [name, value] of new URLSearchParams(body)) add(name, value)
+  } else if (body !== null && typeof body === 'object') {
+    if (Array.isArray(body))
+      throw new HttpError(400, 'INVALID_BODY', 'the JSON body must be an object of fields')
+    for (const [name, value] of Object.entries(body)) {
+      for (const item of Array.isArray(value) ? value : [value]) {
+        if (item === null || item === undefined) continue
+        if (typeof item === 'object') {
+          throw new HttpError(
+            400,
+            'INVALID_BODY',
+            `field ${clip(name)} must be a string or a number`,
+          )
+        }
+        add(name, String(item))
+      }
+    }
+  }
+  return params
+}
+
+/**
+ * The one value of a field that may arrive under several names. Repeats of the same value are
+ * fine; different values are ambiguous. Empty values count as absent (an empty macro).
+ */
+export function pickValue(
+  params: Params,
+  names: readonly string[],
+): { value?: string; ambiguous: boolean } {
+  const seen = new Set<string>()
+  for (const name of names)
+    for (const value of params.get(name) ?? []) if (value !== '') seen.add(value)
+  if (seen.size > 1) return { ambiguous: true }
+  const [value] = seen
+  return value === undefined ? { ambiguous: false } : { value, ambiguous: false }
+}
+
+/** For messages: parameter names are attacker-controlled text. */
+export function clip(text: string, max = 40): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we hide
+  const printable = text.replace(/[\u0000-\u001f\u007f]/g, '?')
+  return printable.length > max ? `${printable.slice(0, max)}…` : printable
+}

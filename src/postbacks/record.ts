@@ -1,0 +1,265 @@
+import type { Pool, PoolClient } from 'pg'
+import { withTransaction } from '../db/transaction.js'
+import { addFraction, compareDecimals, normalizeDecimal, pointsFor } from '../ledger/decimal.js'
+import { creditConversion, reverseConversion } from '../ledger/ledger.js'
+import { insertPostbackLog, type PostbackLogEntry } from './log.js'
+import {
+  type ConversionStatus,
+  type Current,
+  type Decision,
+  decideTransition,
+  type NetworkStatus,
+  type Outcome,
+} from './transitions.js'
+
+/** A verified, validated postback in canonical form. */
+export type Postback = {
+  network: string
+  txId: string
+  offerId: string
+  payout: string
+  status: NetworkStatus
+  networkStatus: string | null
+  userId: string | null
+  clickId: string | null
+  currency: string | null
+  subs: [string | null, string | null, string | null, string | null, string | null]
+  ip: string | null
+  datetime: string | null
+  reward: string | null
+}
+
+export type RecordPolicy = {
+  pointsPerUnit: string
+  creditPending: boolean
+  maxPayout: string | undefined
+  payoutTolerance: string
+}
+
+export type RecordResult = {
+  outcome: Outcome
+  conversionId: string
+  /** Points added (credit) or removed (reversal, negative) by this postback. */
+  points: bigint
+  message: string
+  logId: string
+}
+
+type LogContext = Omit<
+  PostbackLogEntry,
+  'statusCode' | 'outcome' | 'message' | 'conversionId' | 'txId'
+>
+
+/**
+ * Applies one postback in one transaction: the unique (network, tx_id) key decides whether it
+ * is new, a row lock serializes transitions of an existing conversion, and the ledger's unique
+ * index makes a second credit or reversal impossible. The log row commits with it.
+ */
+export async function recordPostback(
+  pool: Pool,
+  postback: Postback,
+  policy: RecordPolicy,
+  log: LogContext,
+): Promise<RecordResult> {
+  return withTransaction(pool, async (client) => {
+    const holdReason =
+      postback.status === 'approved' ? await reviewPayout(client, postback, policy) : null
+    const points = pointsFor(postback.payout, policy.pointsPerUnit)
+    const situation = {
+      incoming: postback.status,
+      hasUser: postback.userId !== null,
+      creditPending: policy.creditPending,
+      holdReason,
+    }
+
+    let decision = decideTransition(null, situation)
+    let conversionId = await insertConversion(
+      client,
+      postback,
+      points,
+      decision.status ?? 'pending',
+      holdReason,
+    )
+    let existing: Existing | null = null
+    if (conversionId === null) {
+      existing = await lockConversion(client, postback.network, postback.txId)
+      conversionId = existing.id
+      decision = decideTransition(existing, situation)
+      if (decision.outcome === 'duplicate') decision = withMismatch(decision, existing, postback)
+      else if (decision.status && decision.status !== existing.status) {
+        await updateConversion(client, existing.id, decision, postback, points, holdReason)
+      }
+    }
+
+    // A credit always comes with the postback that earns it, so it uses that postback's points.
+    const userId = existing?.userId ?? postback.userId
+    const moved = await moveMoney(client, decision, conversionId, userId, points)
+    const logId = await insertPostbackLog(client, {
+      ...log,
+      statusCode: 200,
+      outcome: decision.outcome,
+      message: decision.message,
+      txId: postback.txId,
+      conversionId,
+    })
+    return {
+      outcome: decision.outcome,
+      conversionId,
+      points: moved,
+      message: decision.message,
+      logId,
+    }
+  })
+}
+
+type Existing = Current & { id: string; userId: string | null; payout: string }
+
+async function insertConversion(
+  client: PoolClient,
+  p: Postback,
+  points: bigint,
+  status: ConversionStatus,
+  holdReason: string | null,
+): Promise<string | null> {
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO conversions
+       (network, tx_id, offer_id, user_id, click_id, payout, currency, points, status, network_status,
+        hold_reason, sub1, sub2, sub3, sub4, sub5, ip, network_datetime, reward)
+     VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8::bigint, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+     ON CONFLICT (network, tx_id) DO NOTHING
+     RETURNING id`,
+    [
+      p.network,
+      p.txId,
+      p.offerId,
+      p.userId,
+      p.clickId,
+      p.payout,
+      p.currency,
+      points.toString(),
+      status,
+      p.networkStatus,
+      status === 'held' ? holdReason : null,
+      ...p.subs,
+      p.ip,
+      p.datetime,
+      p.reward,
+    ],
+  )
+  return rows[0]?.id ?? null // null: we have seen this transaction before
+}
+
+async function lockConversion(
+  client: PoolClient,
+  network: string,
+  txId: string,
+): Promise<Existing> {
+  const { rows } = await client.query<{
+    id: string
+    status: ConversionStatus
+    user_id: string | null
+    payout: string
+    credited: boolean
+  }>(
+    `SELECT id, status, user_id, payout::text,
+            EXISTS (SELECT 1 FROM ledger_entries l WHERE l.conversion_id = c.id AND l.kind = 'credit') AS credited
+     FROM conversions c
+     WHERE network = $1 AND tx_id = $2
+     FOR UPDATE`,
+    [network, txId],
+  )
+  const row = rows[0]
+  if (!row) throw new Error(`conversion ${network}/${txId} vanished after a conflicting insert`)
+  return {
+    id: row.id,
+    status: row.status,
+    credited: row.credited,
+    userId: row.user_id,
+    payout: row.payout,
+  }
+}
+
+async function updateConversion(
+  client: PoolClient,
+  id: string,
+  decision: Decision,
+  p: Postback,
+  points: bigint,
+  holdReason: string | null,
+) {
+  // An approval carries the network's final payout; other transitions keep the recorded one.
+  const approving = p.status === 'approved'
+  await client.query(
+    `UPDATE conversions SET
+       status = $2,
+       network_status = $3,
+       hold_reason = $4,
+       payout = CASE WHEN $5 THEN $6::numeric ELSE payout END,
+       points = CASE WHEN $5 THEN $7::bigint ELSE points END,
+       user_id = COALESCE(user_id, $8),
+       updated_at = now()
+     WHERE id = $1`,
+    [
+      id,
+      decision.status,
+      p.networkStatus,
+      decision.status === 'held' ? holdReason : null,
+      approving,
+      p.payout,
+      points.toString(),
+      p.userId,
+    ],
+  )
+}
+
+async function moveMoney(
+  client: PoolClient,
+  decision: Decision,
+  conversionId: string,
+  userId: string | null,
+  points: bigint,
+): Promise<bigint> {
+  if (decision.money === 'reverse') return -(await reverseConversion(client, conversionId))
+  if (decision.money === 'credit' && userId !== null) {
+    return (await creditConversion(client, conversionId, userId, points)) ? points : 0n
+  }
+  return 0n
+}
+
+/** Why an approval must wait for an operator, or null when it may be credited. */
+async function reviewPayout(
+  client: PoolClient,
+  p: Postback,
+  policy: RecordPolicy,
+): Promise<string | null> {
+  if (policy.maxPayout !== undefined && compareDecimals(p.payout, policy.maxPayout) > 0) {
+    return `payout ${p.payout} exceeds MAX_PAYOUT ${policy.maxPayout}: held for review`
+  }
+  const { rows } = await client.query<{ expected: string }>(
+    'SELECT expected_payout::text AS expected FROM offers WHERE network = $1 AND offer_id = $2',
+    [p.network, p.offerId],
+  )
+  const expected = rows[0]?.expected
+  if (expected === undefined) return null
+  const limit = addFraction(expected, policy.payoutTolerance)
+  if (compareDecimals(p.payout, limit) <= 0) return null
+  return `payout ${p.payout} exceeds offer ${p.offerId}'s expected ${normalizeDecimal(expected)} by more than ${policy.payoutTolerance} (limit ${limit}): held for review`
+}
+
+/** A repeat whose payout or user differs is not applied; the log says what differed. */
+function withMismatch(decision: Decision, existing: Existing, p: Postback): Decision {
+  const differences: string[] = []
+  if (compareDecimals(p.payout, existing.payout) !== 0) {
+    differences.push(
+      `payout ${p.payout} differs from the recorded ${normalizeDecimal(existing.payout)}`,
+    )
+  }
+  if (p.userId !== null && existing.userId !== null && p.userId !== existing.userId) {
+    differences.push(`user_id ${p.userId} differs from the recorded ${existing.userId}`)
+  }
+  if (differences.length === 0) return decision
+  return {
+    ...decision,
+    message: `${decision.message}; MISMATCH: ${differences.join('; ')} (not applied)`,
+  }
+}
