@@ -17,6 +17,17 @@ try {
   process.exit(1)
 }
 
+if (config.ALLOWED_IPS.entries.length === 0) {
+  log.warn(
+    'ALLOWED_IPS is empty: postbacks are accepted from any address (the secret still applies)',
+  )
+}
+const { secrets, generated } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
+if (generated) {
+  log.info(
+    'POSTBACK_SECRET is not set: using the secret generated and stored in the database (see: npm run cli -- url)',
+  )
+}
 const app = await buildApp(config, { db, logger: log })
 try {
   await app.listen({ port: config.PORT, host: config.HOST })
@@ -31,7 +42,6 @@ try {
 log.info({ startupMs: Math.round(performance.now() - startedAt) }, 'ready')
 if (process.stderr.isTTY) {
   // For the operator at a terminal only: structured logs never carry the secret.
-  const { secrets, generated } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
   process.stderr.write(startupBanner(config, secrets[0] ?? '', generated))
 }
 
