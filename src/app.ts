@@ -9,7 +9,12 @@ import { handleError, handleNotFound } from './http/errors.js'
 import { postbackRoutes } from './postbacks/routes.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
 
-export type AppDependencies = { db: Database; logger: Logger }
+export type AppDependencies = {
+  db: Database
+  logger: Logger
+  /** Active postback secrets; resolved from config or the database when not given. */
+  secrets?: readonly string[]
+}
 
 /** Builds the HTTP application. Never listens: server.ts does that, tests use inject(). */
 export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
@@ -33,7 +38,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
 
-  const { secrets } = await resolvePostbackSecrets(deps.db.pool, config.POSTBACK_SECRET)
+  const secrets =
+    deps.secrets ?? (await resolvePostbackSecrets(deps.db.pool, config.POSTBACK_SECRET)).secrets
   await app.register(healthRoutes, { db: deps.db })
   await app.register(postbackRoutes, { config, db: deps.db, secrets })
   if (config.ADMIN_TOKEN)

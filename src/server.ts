@@ -28,7 +28,7 @@ if (generated) {
     'POSTBACK_SECRET is not set: using the secret generated and stored in the database (see: npm run cli -- url)',
   )
 }
-const app = await buildApp(config, { db, logger: log })
+const app = await buildApp(config, { db, logger: log, secrets })
 try {
   await app.listen({ port: config.PORT, host: config.HOST })
 } catch (error) {

@@ -15,6 +15,8 @@ import { type Guard, verifyCaller } from './verify.js'
 
 // Postbacks are a few hundred bytes; anything much larger is not one.
 export const BODY_LIMIT = 8 * 1024
+// Storing a refusal must not hold its answer long when the database is struggling.
+const REFUSAL_LOG_TIMEOUT_MS = 1000
 
 export type PostbackRoutesOptions = { config: Config; db: Database; secrets: readonly string[] }
 
@@ -70,7 +72,7 @@ export async function postbackRoutes(
     const network =
       (request.params as { network?: string }).network ?? pickValue(params, ['network']).value
     try {
-      await deadline(
+      await withDeadline(
         insertPostbackLog(db.pool, {
           ...describeRequest(request, secrets),
           network: network ?? 'default',
@@ -80,6 +82,8 @@ export async function postbackRoutes(
           txId: pickValue(params, FIELD_NAMES.tx_id).value ?? null,
           conversionId: null,
         }),
+        REFUSAL_LOG_TIMEOUT_MS,
+        databaseUnavailable,
       )
     } catch (error) {
       request.log.warn(
