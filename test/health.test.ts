@@ -75,7 +75,10 @@ test('invalid JSON gets a 400 that does not quote the body', async () => {
 
 test('when the database cannot be reached, /readyz answers 503 with Retry-After, quickly', async () => {
   // Port 1 on loopback: nothing listens, the connection is refused.
-  const config = testConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' })
+  const config = testConfig({
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+    POSTBACK_SECRET: 'health-test-secret-0123',
+  })
   const db = await openDatabase(config, silentLogger())
   const local = await buildApp(config, { db, logger: silentLogger() })
   const started = Date.now()
