@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { adminRoutes } from './admin/routes.js'
 import type { Config } from './config.js'
 import type { Database } from './db/database.js'
 import { healthRoutes } from './health/routes.js'
-import { handleError, handleNotFound } from './http/errors.js'
+import { errorBody, handleError, handleNotFound } from './http/errors.js'
 import { postbackRoutes } from './postbacks/routes.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
 
@@ -31,6 +31,12 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
           },
         }
       : {}),
+    // Fastify's own answer to a malformed URL quotes it, query string and secret included.
+    frameworkErrors: (_error, _request, reply) => {
+      void (reply as FastifyReply)
+        .code(400)
+        .send(errorBody(400, 'BAD_URL', 'the URL is malformed (check its percent-encoding)'))
+    },
     // Let in-flight requests finish on close, but drop idle keep-alive sockets at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,

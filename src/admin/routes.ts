@@ -20,7 +20,12 @@ const page = {
     .optional(),
 }
 const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
-const name = z.string().min(1).max(255)
+const name = z
+  .string()
+  .min(1)
+  .max(255)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
 
 /** The operator API, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
 export async function adminRoutes(

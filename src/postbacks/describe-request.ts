@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { isSensitiveName, REDACTED, redactQueryString, redactValues } from '../http/redact.js'
 import type { PostbackLogEntry } from './log.js'
+import { FormBody } from './params.js'
 
 const STORED_HEADERS = ['user-agent', 'content-type', 'x-forwarded-for'] as const
 
@@ -37,9 +38,11 @@ export function describeRequest(
 }
 
 function describeBody(body: unknown, secrets: readonly string[]): string | null {
-  if (typeof body === 'string')
-    return body === '' ? null : redactValues(redactQueryString(body), secrets)
-  if (body === null || typeof body !== 'object') return null
+  if (body instanceof FormBody) {
+    return body.raw === '' ? null : redactValues(redactQueryString(body.raw), secrets)
+  }
+  if (body === undefined || body === null) return null
+  if (typeof body !== 'object') return redactValues(JSON.stringify(body), secrets)
   const redacted = Array.isArray(body)
     ? body
     : Object.fromEntries(

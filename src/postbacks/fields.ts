@@ -28,21 +28,24 @@ const REQUIRED: readonly Field[] = ['tx_id', 'offer_id', 'payout']
 // A macro left unreplaced in these would credit the wrong thing; elsewhere it is kept as sent.
 const MACRO_CHECKED: readonly Field[] = ['tx_id', 'offer_id', 'payout', 'user_id', 'sub1', 'status']
 
-const STATUS_MAP: Record<string, NetworkStatus> = {
-  approved: 'approved',
-  approve: 'approved',
-  '1': 'approved',
-  sale: 'approved',
-  completed: 'approved',
-  pending: 'pending',
-  hold: 'pending',
-  reversed: 'reversed',
-  rejected: 'reversed',
-  reversal: 'reversed',
-  chargeback: 'reversed',
-  declined: 'reversed',
-  '2': 'reversed',
-}
+// A Map, not an object literal: "constructor" or "__proto__" must not look like a status.
+const STATUS_MAP = new Map<string, NetworkStatus>(
+  Object.entries({
+    approved: 'approved',
+    approve: 'approved',
+    '1': 'approved',
+    sale: 'approved',
+    completed: 'approved',
+    pending: 'pending',
+    hold: 'pending',
+    reversed: 'reversed',
+    rejected: 'reversed',
+    reversal: 'reversed',
+    chargeback: 'reversed',
+    declined: 'reversed',
+    '2': 'reversed',
+  }),
+)
 
 // {click_id} [CLICK_ID] [[sub1]] [%SUB1%] #sub1# $sub1$ %sub1% {{sub1}}: the value is a macro
 // name the network never substituted.
@@ -75,8 +78,8 @@ const FIELD_SCHEMAS: Record<Field, z.ZodType<string>> = {
   sub3: text(255),
   sub4: text(255),
   sub5: text(255),
-  status: z.string().refine((s) => s.trim().toLowerCase() in STATUS_MAP, {
-    message: `must be one of ${Object.keys(STATUS_MAP).join(', ')}`,
+  status: z.string().refine((s) => STATUS_MAP.has(s.trim().toLowerCase()), {
+    message: `must be one of ${[...STATUS_MAP.keys()].join(', ')}`,
   }),
   ip: text(64),
   datetime: text(64),
@@ -131,10 +134,7 @@ export function parsePostback(params: Params, network: string): Postback {
     txId: values.tx_id as string,
     offerId: values.offer_id as string,
     payout: values.payout as string,
-    status:
-      networkStatus === null
-        ? 'approved'
-        : (STATUS_MAP[networkStatus.trim().toLowerCase()] as NetworkStatus),
+    status: networkStatus === null ? 'approved' : mapStatus(networkStatus),
     networkStatus,
     // Offerwalls pass the user in sub1 when they have no user parameter.
     userId: values.user_id ?? values.sub1 ?? null,
@@ -151,6 +151,12 @@ export function parsePostback(params: Params, network: string): Postback {
     datetime: values.datetime ?? null,
     reward: values.reward ?? null,
   }
+}
+
+function mapStatus(status: string): NetworkStatus {
+  const mapped = STATUS_MAP.get(status.trim().toLowerCase())
+  if (!mapped) throw new Error(`status ${status} passed validation but has no mapping`)
+  return mapped
 }
 
 // The answer's code is the most basic kind of problem present; the message names them all.

@@ -3,6 +3,11 @@ import { HttpError } from '../http/errors.js'
 /** Every value each parameter name arrived with, from the query string and the body together. */
 export type Params = Map<string, string[]>
 
+/** An application/x-www-form-urlencoded body, kept as received (see the content-type parser). */
+export class FormBody {
+  constructor(readonly raw: string) {}
+}
+
 export function collectParams(rawUrl: string, body: unknown): Params {
   const params: Params = new Map()
   const add = (name: string, value: string) => {
@@ -14,11 +19,12 @@ export function collectParams(rawUrl: string, body: unknown): Params {
   if (mark !== -1)
     for (const [name, value] of new URLSearchParams(rawUrl.slice(mark + 1))) add(name, value)
 
-  if (typeof body === 'string') {
-    for (const [name, value] of new URLSearchParams(body)) add(name, value)
-  } else if (body !== null && typeof body === 'object') {
-    if (Array.isArray(body))
+  if (body instanceof FormBody) {
+    for (const [name, value] of new URLSearchParams(body.raw)) add(name, value)
+  } else if (body !== undefined && body !== null) {
+    if (typeof body !== 'object' || Array.isArray(body)) {
       throw new HttpError(400, 'INVALID_BODY', 'the JSON body must be an object of fields')
+    }
     for (const [name, value] of Object.entries(body)) {
       for (const item of Array.isArray(value) ? value : [value]) {
         if (item === null || item === undefined) continue

@@ -62,8 +62,10 @@ export async function recordPostback(
   log: LogContext,
 ): Promise<RecordResult> {
   return withTransaction(pool, async (client) => {
-    const holdReason =
-      postback.status === 'approved' ? await reviewPayout(client, postback, policy) : null
+    // Review whatever may be credited now: approvals, and pending ones under CREDIT_PENDING.
+    const creditable =
+      postback.status === 'approved' || (postback.status === 'pending' && policy.creditPending)
+    const holdReason = creditable ? await reviewPayout(client, postback, policy) : null
     const points = pointsFor(postback.payout, policy.pointsPerUnit)
     const situation = {
       incoming: postback.status,

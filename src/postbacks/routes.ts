@@ -9,7 +9,7 @@ import { describeRequest } from './describe-request.js'
 import { FIELD_NAMES, parsePostback } from './fields.js'
 import { insertPostbackLog } from './log.js'
 import { resolveNetwork } from './network.js'
-import { collectParams, type Params, pickValue } from './params.js'
+import { collectParams, FormBody, type Params, pickValue } from './params.js'
 import { type RecordPolicy, recordPostback } from './record.js'
 import { type Guard, verifyCaller } from './verify.js'
 
@@ -38,11 +38,13 @@ export async function postbackRoutes(
   const deadline = <T>(work: Promise<T>) =>
     withDeadline(work, config.POSTBACK_TIMEOUT_MS, databaseUnavailable)
 
-  // Form bodies stay strings so repeated parameters survive to the ambiguity check.
+  // Form bodies are kept as received so repeated parameters survive to the ambiguity check and
+  // the log stores the bytes that came. Only form and JSON are postbacks: no text/plain.
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
-    (_request, body, done) => done(null, body),
+    (_request, body, done) => done(null, new FormBody(body as string)),
   )
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,

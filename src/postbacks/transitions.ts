@@ -44,6 +44,9 @@ export function decideTransition(current: Current | null, situation: Situation):
   if (current === null) {
     if (incoming === 'approved') return approve(situation)
     if (incoming === 'pending') {
+      if (situation.creditPending && situation.holdReason) {
+        return { status: 'held', money: 'none', outcome: 'held', message: situation.holdReason }
+      }
       if (situation.creditPending && situation.hasUser) {
         return {
           status: 'pending',

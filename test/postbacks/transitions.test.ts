@@ -50,6 +50,16 @@ test('when an approval must be reviewed, then it is held and nothing is credited
   )
 })
 
+test('when CREDIT_PENDING is on and a pending payout must be reviewed, then it is held', () => {
+  const decision = decideTransition(null, {
+    ...base,
+    incoming: 'pending',
+    creditPending: true,
+    holdReason: 'too much',
+  })
+  assert.deepEqual([decision.status, decision.money, decision.outcome], ['held', 'none', 'held'])
+})
+
 test('when no user is known, then an approval is recorded without a credit', () => {
   const decision = decideTransition(null, { ...base, hasUser: false })
   assert.deepEqual(
