@@ -121,6 +121,7 @@ const VARIABLES = {
   },
   DATABASE_POOL_MAX: { schema: integer(1, 1000, 10), example: '10' },
   DATABASE_CONNECT_TIMEOUT_MS: { schema: integer(100, 60_000, 3000), example: '3000' },
+  DATABASE_QUERY_TIMEOUT_MS: { schema: integer(100, 3_600_000, 15_000), example: '15000' },
   PGLITE_DATA_DIR: { schema: z.string().min(1).default('./data/pglite'), example: './data/pglite' },
   SHUTDOWN_TIMEOUT_MS: { schema: integer(100, 600_000, 10_000), example: '10000' },
   PUBLIC_URL: {
@@ -147,7 +148,7 @@ const VARIABLES = {
   CREDIT_PENDING: { schema: boolean(false), example: 'false' },
   MAX_PAYOUT: { schema: optionalDecimal(), example: '50.00' },
   PAYOUT_TOLERANCE: { schema: decimal('0.2'), example: '0.2' },
-  POSTBACK_TIMEOUT_MS: { schema: integer(500, 60_000, 4500), example: '4500' },
+  POSTBACK_TIMEOUT_MS: { schema: integer(500, 60_000, 4000), example: '4000' },
   RATE_LIMIT_MAX: { schema: integer(1, 1_000_000, 6000), example: '6000' },
   RATE_LIMIT_WINDOW: { schema: duration('1 minute'), example: '1 minute' },
   ADMIN_TOKEN: {

@@ -15,13 +15,20 @@ export type Database = {
 
 type DatabaseSettings = Pick<
   Config,
-  'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'PGLITE_DATA_DIR'
+  | 'DATABASE_URL'
+  | 'DATABASE_POOL_MAX'
+  | 'DATABASE_CONNECT_TIMEOUT_MS'
+  | 'DATABASE_QUERY_TIMEOUT_MS'
+  | 'PGLITE_DATA_DIR'
 >
 
 /** One code path through `pg`: a real server when DATABASE_URL is set, embedded PGlite otherwise. */
 export async function openDatabase(config: DatabaseSettings, log: Logger): Promise<Database> {
   const common = {
     connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+    // A server that vanishes without closing the socket must not hold a pool slot forever.
+    query_timeout: config.DATABASE_QUERY_TIMEOUT_MS,
+    keepAlive: true,
     application_name: 'postback-receiver',
   }
   if (config.DATABASE_URL) {
