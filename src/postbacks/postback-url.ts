@@ -1,35 +1,35 @@
 import type { Config } from '../config.js'
 
+type UrlSettings = Pick<Config, 'PUBLIC_URL' | 'PORT' | 'TLS_CERT_FILE'>
+
+/** PUBLIC_URL, or this machine as seen from itself. */
+function baseUrl(config: UrlSettings): string {
+  return (
+    config.PUBLIC_URL ?? `${config.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${config.PORT}`
+  )
+}
+
 /** The ready-to-paste postback URL; {macros} are placeholders for the network's own. */
-export function postbackUrlTemplate(
-  config: Pick<Config, 'PUBLIC_URL' | 'PORT'>,
-  secret: string,
-): string {
-  const base = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`
+export function postbackUrlTemplate(config: UrlSettings, secret: string): string {
   const query =
     'tx_id={tx_id}&offer_id={offer_id}&payout={payout}&user_id={user_id}&status={status}'
-  return `${base}/api/postback?${query}&secret=${encodeURIComponent(secret)}`
+  return `${baseUrl(config)}/api/postback?${query}&secret=${encodeURIComponent(secret)}`
 }
 
 /** A curl command that sends one test postback for 0.01 to user "test-user". */
-export function curlExample(config: Pick<Config, 'PUBLIC_URL' | 'PORT'>, secret: string): string {
-  const base = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`
+export function curlExample(config: UrlSettings, secret: string): string {
   const query = `tx_id=test-$(date +%s)&offer_id=test&payout=0.01&user_id=test-user&secret=${encodeURIComponent(secret)}`
-  return `curl "${base}/api/postback?${query}"`
+  return `curl "${baseUrl(config)}/api/postback?${query}"`
 }
 
 /** What an operator at a terminal needs to wire up a network, printed once at startup. */
-export function startupBanner(
-  config: Pick<Config, 'PUBLIC_URL' | 'PORT'>,
-  secret: string,
-  generated: boolean,
-): string {
+export function startupBanner(config: UrlSettings, secret: string, generated: boolean): string {
   const origin = generated
-    ? 'generated on first start and stored in the database (set POSTBACK_SECRET to choose your own)'
-    : 'from POSTBACK_SECRET'
+    ? 'the secret was generated on first start and is kept in the database; set POSTBACK_SECRET to choose your own'
+    : 'the secret comes from POSTBACK_SECRET'
   return [
     '',
-    `  Postback URL (secret ${origin}):`,
+    `  Postback URL (${origin}):`,
     `    ${postbackUrlTemplate(config, secret)}`,
     "  Replace each {macro} with your network's macro. Send a test postback:",
     `    ${curlExample(config, secret)}`,
