@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -33,9 +34,9 @@ async function adminQuery(sql: string) {
 async function main() {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    PORT: '0',
+    PORT: String(await freePort()),
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'info', // the default: request logging is part of the cost
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', // the default: request logging is part of the cost
     POSTBACK_SECRET: SECRET,
     DOTENV_CONFIG_PATH: '/nonexistent/.env',
     RATE_LIMIT_MAX: '1000000',
@@ -53,19 +54,13 @@ async function main() {
     env.DATABASE_POOL_MAX = '20'
   }
 
+  // The request log goes to /dev/null: writing it is part of the cost, keeping it is not.
   const server = spawn(process.execPath, ['dist/server.js'], {
     env,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit'],
   })
-  let output = ''
-  const collect = (chunk: Buffer) => {
-    output += chunk
-  }
-  server.stdout.on('data', collect)
-  const port = await waitForPort(() => output)
-  server.stdout.off('data', collect)
-  server.stdout.resume() // keep draining the request log
-  const base = `http://127.0.0.1:${port}`
+  const base = `http://127.0.0.1:${env.PORT}`
+  await waitForReady(base)
   const users = Number(args.users)
   let sequence = 0
 
@@ -126,13 +121,26 @@ async function main() {
 `)
 }
 
-async function waitForPort(output: () => string): Promise<number> {
+async function waitForReady(base: string) {
   for (let i = 0; i < 300; i++) {
-    const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output())
-    if (match && output().includes('"msg":"ready"')) return Number(match[1])
+    const ready = await fetch(`${base}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (ready) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`server did not start:\n${output()}`)
+  throw new Error('the server did not become ready in 30 s')
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => resolve(port))
+    })
+    probe.on('error', reject)
+  })
 }
 
 function readRss(pid: number | undefined): number {
