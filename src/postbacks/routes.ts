@@ -60,9 +60,10 @@ export async function postbackRoutes(
   // Every refusal is answered here, and kept in the postback log with its reason.
   app.setErrorHandler(async (error, request, reply) => {
     const refusal = toHttpError(error as Error)
-    if (refusal.statusCode >= 500)
-      request.log.warn({ err: error, code: refusal.code }, 'postback not recorded')
-    else if (refusal.statusCode !== 429) await logRefusal(request, refusal)
+    if (refusal.statusCode >= 500) {
+      const level = refusal.statusCode === 503 ? 'warn' : 'error'
+      request.log[level]({ err: error, code: refusal.code }, 'postback not recorded')
+    } else if (refusal.statusCode !== 429) await logRefusal(request, refusal)
     return sendRefusal(request, reply, refusal)
   })
 
