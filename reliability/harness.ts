@@ -49,10 +49,20 @@ export function serverEnv(databaseUrl: string, extra: Record<string, string> = {
   }
 }
 
-export type Answer = { status: number; outcome: string; retryAfter: string | null; body: string; ms: number }
+export type Answer = {
+  status: number
+  outcome: string
+  retryAfter: string | null
+  body: string
+  ms: number
+}
 
 /** One postback over a real socket; a network error or timeout is status 0. */
-export async function sendPostback(base: string, fields: Record<string, string>, timeoutMs = 10_000): Promise<Answer> {
+export async function sendPostback(
+  base: string,
+  fields: Record<string, string>,
+  timeoutMs = 10_000,
+): Promise<Answer> {
   const started = performance.now()
   const url = `${base}/api/postback?${new URLSearchParams({ secret: SECRET, ...fields })}`
   try {
@@ -66,12 +76,22 @@ export async function sendPostback(base: string, fields: Record<string, string>,
       ms: performance.now() - started,
     }
   } catch (error) {
-    return { status: 0, outcome: (error as Error).name, retryAfter: null, body: '', ms: performance.now() - started }
+    return {
+      status: 0,
+      outcome: (error as Error).name,
+      retryAfter: null,
+      body: '',
+      ms: performance.now() - started,
+    }
   }
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-export async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length)
   let next = 0
   async function worker() {
@@ -128,11 +148,32 @@ export function report(scenario: string, figures: Record<string, string | number
   const text = Object.entries(figures)
     .map(([name, value]) => `${name}=${value}`)
     .join(' ')
-  process.stdout.write(`# reliability ${scenario}: ${text}\n`)
+  process.stdout.write(`reliability ${scenario}: ${text}\n`)
 }
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0
   const sorted = [...values].sort((a, b) => a - b)
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0)
+}
+
+/** Scenario 5: no secret value may appear in what the service prints or stores. */
+export async function findLeakedSecrets(
+  client: pg.Client,
+  serverOutputs: string[],
+  secrets: readonly string[] = [SECRET, ADMIN_TOKEN],
+): Promise<string[]> {
+  const { rows } = await client.query<{ row: string }>(
+    'SELECT row_to_json(l)::text AS row FROM postback_log l',
+  )
+  const places = [
+    ...serverOutputs.map((text, i) => [`server output ${i + 1}`, text] as const),
+    ['postback_log', rows.map((r) => r.row).join('\n')] as const,
+  ]
+  const leaks: string[] = []
+  for (const [place, text] of places) {
+    for (const secret of secrets)
+      if (text.includes(secret)) leaks.push(`${place} contains ${secret.slice(0, 6)}…`)
+  }
+  return leaks
 }
