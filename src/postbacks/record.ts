@@ -86,7 +86,9 @@ export async function recordPostback(
     if (conversionId === null) {
       existing = await lockConversion(client, postback.network, postback.txId)
       conversionId = existing.id
-      decision = decideTransition(existing, situation)
+      // The user may have come with an earlier postback (pending with user, approval without).
+      const hasUser = existing.userId !== null || postback.userId !== null
+      decision = decideTransition(existing, { ...situation, hasUser })
       if (decision.outcome === 'duplicate') decision = withMismatch(decision, existing, postback)
       else if (decision.status && decision.status !== existing.status) {
         await updateConversion(client, existing.id, decision, postback, points, holdReason)

@@ -94,6 +94,17 @@ test('when pending then approved, the user is credited once, at approval', async
   })
 })
 
+test('when the approval omits the user that the pending postback named, that user is credited', async () => {
+  const tx = uniqueTx()
+  const user = uniqueTx('u')
+  await send({ tx_id: tx, offer_id: '1', payout: '1', user_id: user, status: 'pending' })
+  assert.equal(
+    (await send({ tx_id: tx, offer_id: '1', payout: '1', status: 'approved' })).outcome,
+    'credited',
+  )
+  await expectBalance(user, 100)
+})
+
 test('when approved then reversed, exactly the credited points are taken back, once', async () => {
   const tx = uniqueTx()
   const user = uniqueTx('u')
