@@ -1,0 +1,272 @@
+import { readFile } from 'node:fs/promises'
+import { z } from 'zod'
+import type { Config } from '../config.js'
+import { type IpList, parseIpList } from '../http/ip-list.js'
+import type { NetworkStatus } from '../postbacks/transitions.js'
+import { PRESETS } from './presets.js'
+import { type SignatureSpec, signatureSpecSchema } from './signature.js'
+
+// A network profile says how one network speaks: where its fields are, how it signs, what its
+// statuses mean and what it wants back. Profiles come from NETWORKS_FILE (JSON), optionally
+// starting from a built-in preset; the `default` network comes from the environment.
+
+export const FIELDS = [
+  'tx_id',
+  'offer_id',
+  'payout',
+  'reward',
+  'user_id',
+  'click_id',
+  'sub1',
+  'sub2',
+  'sub3',
+  'sub4',
+  'sub5',
+  'status',
+  'ip',
+  'datetime',
+  'currency',
+  'test',
+] as const
+export type Field = (typeof FIELDS)[number]
+
+export const DEFAULT_NETWORK = 'default'
+export const NETWORK_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
+
+const DEFAULT_PARAMS: Record<Field, string[]> = {
+  tx_id: ['tx_id', 'transaction_id', 'txid'],
+  offer_id: ['offer_id'],
+  payout: ['payout'],
+  reward: ['reward'],
+  user_id: ['user_id'],
+  click_id: ['click_id'],
+  sub1: ['sub1'],
+  sub2: ['sub2'],
+  sub3: ['sub3'],
+  sub4: ['sub4'],
+  sub5: ['sub5'],
+  status: ['status'],
+  ip: ['ip'],
+  datetime: ['datetime'],
+  currency: ['currency'],
+  test: [],
+}
+
+const DEFAULT_STATUSES: Record<NetworkStatus, string[]> = {
+  approved: ['approved', 'approve', '1', 'sale', 'completed'],
+  pending: ['pending', 'hold'],
+  reversed: ['reversed', 'rejected', 'reversal', 'chargeback', 'declined', '2'],
+}
+
+const DEFAULT_SIGNATURE: SignatureSpec = {
+  kind: 'static_token',
+  param: 'secret',
+  header: 'x-postback-secret',
+}
+
+const decimal = z
+  .string()
+  .regex(/^\d{1,14}(\.\d{1,6})?$/, 'expected a plain decimal string such as "3.50"')
+const names = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .transform((v) => (Array.isArray(v) ? v : [v]))
+const answer = z.object({ status: z.number().int().min(200).max(599), body: z.string().max(256) })
+
+/** One network's entry in NETWORKS_FILE; a preset supplies defaults for any of it. */
+export const profileInputSchema = z
+  .object({
+    preset: z.string().optional(),
+    secrets: z.array(z.string().min(8, 'secrets need at least 8 characters')).optional(),
+    signature: signatureSpecSchema.optional(),
+    allowedIps: z.array(z.string()).optional(),
+    params: z.partialRecord(z.enum(FIELDS), names).optional(),
+    required: z.array(z.enum(FIELDS)).optional(),
+    statuses: z
+      .partialRecord(z.enum(['approved', 'pending', 'reversed']), z.array(z.string()))
+      .optional(),
+    negativeAmountMeansReversal: z.boolean().optional(),
+    reversalTxIdPrefix: z.string().min(1).optional(),
+    reversalTxIdParam: z.string().min(1).optional(),
+    pointsFrom: z.enum(['payout', 'reward']).optional(),
+    pointsPerUnit: decimal.optional(),
+    creditPending: z.boolean().optional(),
+    maxPayout: decimal.optional(),
+    creditTests: z.boolean().optional(),
+    answers: z
+      .object({ success: answer.optional(), refused: answer.partial().optional() })
+      .optional(),
+    macroStyle: z.enum(['{x}', '[X]', '[%X%]', '[[x]]', '#x#', '$x$']).optional(),
+  })
+  .strict()
+
+export type ProfileInput = z.input<typeof profileInputSchema>
+
+export type NetworkProfile = {
+  name: string
+  preset: string | null
+  secrets: readonly string[]
+  signature: SignatureSpec
+  allowedIps: IpList
+  params: Record<Field, string[]>
+  required: readonly Field[]
+  statuses: ReadonlyMap<string, NetworkStatus>
+  negativeAmountMeansReversal: boolean
+  reversalTxIdPrefix: string | null
+  /** On a reversal, the parameter holding the original transaction's id (BitLabs' REF). */
+  reversalTxIdParam: string | null
+  pointsFrom: 'payout' | 'reward'
+  pointsPerUnit: string
+  creditPending: boolean
+  maxPayout: string | undefined
+  creditTests: boolean
+  answers: {
+    success: { status: number; body: string }
+    refused: { status?: number; body?: string }
+  }
+  macroStyle: string
+}
+
+type GlobalSettings = Pick<
+  Config,
+  'POINTS_PER_UNIT' | 'CREDIT_PENDING' | 'MAX_PAYOUT' | 'ALLOWED_IPS'
+>
+
+/** The `default` network: canonical names and aliases, env settings, the postback secret. */
+export function defaultProfile(config: GlobalSettings, secrets: readonly string[]): NetworkProfile {
+  return {
+    name: DEFAULT_NETWORK,
+    preset: null,
+    secrets,
+    signature: DEFAULT_SIGNATURE,
+    allowedIps: config.ALLOWED_IPS,
+    params: DEFAULT_PARAMS,
+    required: ['tx_id', 'offer_id', 'payout'],
+    statuses: statusMap(DEFAULT_STATUSES),
+    negativeAmountMeansReversal: false,
+    reversalTxIdPrefix: null,
+    reversalTxIdParam: null,
+    pointsFrom: 'payout',
+    pointsPerUnit: config.POINTS_PER_UNIT,
+    creditPending: config.CREDIT_PENDING,
+    maxPayout: config.MAX_PAYOUT,
+    creditTests: false,
+    answers: { success: { status: 200, body: 'OK' }, refused: {} },
+    macroStyle: '{x}',
+  }
+}
+
+export class ProfileError extends Error {}
+
+/** Builds a profile from its JSON entry over its preset and the global settings. Throws naming the field. */
+export function buildProfile(name: string, raw: unknown, config: GlobalSettings): NetworkProfile {
+  if (!NETWORK_NAME.test(name)) {
+    throw new ProfileError(
+      `network "${name}": names are lower-case letters, digits, - and _ (at most 64)`,
+    )
+  }
+  const parsed = profileInputSchema.safeParse(raw)
+  if (!parsed.success) throw new ProfileError(describeIssues(name, parsed.error))
+  const own = parsed.data
+  let preset: z.output<typeof profileInputSchema> = {}
+  if (own.preset !== undefined) {
+    const found = PRESETS[own.preset]
+    if (!found) {
+      throw new ProfileError(
+        `network "${name}": unknown preset "${own.preset}" (known: ${Object.keys(PRESETS).sort().join(', ')})`,
+      )
+    }
+    preset = profileInputSchema.parse(found.profile)
+  }
+  const merged = {
+    ...preset,
+    ...own,
+    params: { ...preset.params, ...own.params },
+    answers: { ...preset.answers, ...own.answers },
+  }
+  const secrets = merged.secrets ?? []
+  const signature = merged.signature ?? DEFAULT_SIGNATURE
+  if (signature.kind !== 'none' && secrets.length === 0) {
+    throw new ProfileError(
+      `network "${name}": secrets: needs at least one secret for its ${signature.kind} signature`,
+    )
+  }
+  let allowedIps: IpList
+  try {
+    allowedIps = parseIpList((merged.allowedIps ?? []).join(','))
+  } catch (error) {
+    throw new ProfileError(`network "${name}": allowedIps: ${(error as Error).message}`)
+  }
+  const base = defaultProfile({ ...config, ALLOWED_IPS: allowedIps }, secrets)
+  return {
+    ...base,
+    name,
+    preset: own.preset ?? null,
+    signature,
+    params: { ...base.params, ...merged.params },
+    required: merged.required ?? base.required,
+    statuses: merged.statuses
+      ? statusMap({ approved: [], pending: [], reversed: [], ...merged.statuses })
+      : base.statuses,
+    negativeAmountMeansReversal: merged.negativeAmountMeansReversal ?? false,
+    reversalTxIdPrefix: merged.reversalTxIdPrefix ?? null,
+    reversalTxIdParam: merged.reversalTxIdParam ?? null,
+    pointsFrom: merged.pointsFrom ?? 'payout',
+    pointsPerUnit:
+      merged.pointsPerUnit ?? (merged.pointsFrom === 'reward' ? '1' : config.POINTS_PER_UNIT),
+    creditPending: merged.creditPending ?? config.CREDIT_PENDING,
+    maxPayout: merged.maxPayout ?? config.MAX_PAYOUT,
+    creditTests: merged.creditTests ?? false,
+    answers: {
+      success: merged.answers.success ?? base.answers.success,
+      refused: merged.answers.refused ?? {},
+    },
+    macroStyle: merged.macroStyle ?? '{x}',
+  }
+}
+
+/** Reads NETWORKS_FILE: `{ "networkName": { ...profile } }`. Throws one message per problem. */
+export async function loadNetworksFile(
+  path: string,
+  config: GlobalSettings,
+): Promise<NetworkProfile[]> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'))
+  } catch (error) {
+    throw new ProfileError(`NETWORKS_FILE ${path}: ${(error as Error).message}`)
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ProfileError(`NETWORKS_FILE ${path}: expected an object of networks by name`)
+  }
+  const problems: string[] = []
+  const profiles: NetworkProfile[] = []
+  for (const [name, entry] of Object.entries(raw)) {
+    if (name === DEFAULT_NETWORK) {
+      problems.push(
+        `network "default" is configured by the environment (POSTBACK_SECRET, ...), not NETWORKS_FILE`,
+      )
+      continue
+    }
+    try {
+      profiles.push(buildProfile(name, entry, config))
+    } catch (error) {
+      problems.push((error as Error).message)
+    }
+  }
+  if (problems.length > 0) throw new ProfileError(problems.join('\n'))
+  return profiles
+}
+
+function statusMap(statuses: Record<NetworkStatus, string[]>): Map<string, NetworkStatus> {
+  const map = new Map<string, NetworkStatus>()
+  for (const [status, values] of Object.entries(statuses) as [NetworkStatus, string[]][]) {
+    for (const value of values) map.set(value.trim().toLowerCase(), status)
+  }
+  return map
+}
+
+function describeIssues(name: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `network "${name}": ${issue.path.join('.') || 'profile'}: ${issue.message}`)
+    .join('\n')
+}
