@@ -6,14 +6,15 @@ import type { Config } from './config.js'
 import type { Database } from './db/database.js'
 import { healthRoutes } from './health/routes.js'
 import { errorBody, handleError, handleNotFound } from './http/errors.js'
+import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
 import { postbackRoutes } from './postbacks/routes.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
 
 export type AppDependencies = {
   db: Database
   logger: Logger
-  /** Active postback secrets; resolved from config or the database when not given. */
-  secrets?: readonly string[]
+  /** The networks postbacks may name; built from config (and NETWORKS_FILE) when not given. */
+  networks?: NetworkRegistry
 }
 
 /** Builds the HTTP application. Never listens: server.ts does that, tests use inject(). */
@@ -44,11 +45,19 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
 
-  const secrets =
-    deps.secrets ?? (await resolvePostbackSecrets(deps.db.pool, config.POSTBACK_SECRET)).secrets
+  const networks = deps.networks ?? (await createNetworkRegistry(config, deps.db))
   await app.register(healthRoutes, { db: deps.db })
-  await app.register(postbackRoutes, { config, db: deps.db, secrets })
+  await app.register(postbackRoutes, { config, db: deps.db, networks })
   if (config.ADMIN_TOKEN)
     await app.register(adminRoutes, { db: deps.db, token: config.ADMIN_TOKEN })
   return app
+}
+
+/** The default network's secret (configured or generated) plus NETWORKS_FILE's profiles. */
+export async function createNetworkRegistry(
+  config: Config,
+  db: Database,
+): Promise<NetworkRegistry> {
+  const { secrets } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
+  return new NetworkRegistry(await loadNetworkProfiles(config, secrets))
 }

@@ -1,6 +1,7 @@
 import { buildApp } from './app.js'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
 import { createLogger } from './http/logging.js'
+import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
 import { startupBanner } from './postbacks/postback-url.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
 
@@ -28,7 +29,16 @@ if (generated) {
     'POSTBACK_SECRET is not set: using the secret generated and stored in the database (see: npm run cli -- url)',
   )
 }
-const app = await buildApp(config, { db, logger: log, secrets })
+let networks: NetworkRegistry
+try {
+  networks = new NetworkRegistry(await loadNetworkProfiles(config, secrets))
+} catch (error) {
+  log.fatal(`startup failed: ${(error as Error).message}`)
+  await db.close().catch(() => {})
+  process.exit(1)
+}
+log.info({ networks: networks.names() }, `networks: ${networks.names().join(', ')}`)
+const app = await buildApp(config, { db, logger: log, networks })
 try {
   await app.listen({ port: config.PORT, host: config.HOST })
 } catch (error) {
@@ -69,5 +79,15 @@ async function shutdown(signal: string) {
     process.exit(1)
   }
 }
+// SIGHUP re-reads NETWORKS_FILE; requests in flight keep the profiles they started with, and
+// a bad file leaves the running profiles in place.
+process.on('SIGHUP', async () => {
+  try {
+    networks.replace(await loadNetworkProfiles(config, secrets))
+    log.info({ networks: networks.names() }, 'networks reloaded')
+  } catch (error) {
+    log.error(`networks not reloaded, keeping the previous ones: ${(error as Error).message}`)
+  }
+})
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))

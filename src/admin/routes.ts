@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { Database } from '../db/database.js'
 import { parseInput } from '../http/validate.js'
-import { DEFAULT_NETWORK } from '../postbacks/network.js'
+import { DEFAULT_NETWORK } from '../networks/profile.js'
 import { requireBearerToken } from './auth.js'
 import {
   getUser,

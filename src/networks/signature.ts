@@ -99,18 +99,24 @@ function receivedSignature(
   spec: Exclude<SignatureSpec, { kind: 'none' }>,
   request: SignedRequest,
 ): string | undefined {
+  if ('param' in spec && spec.param) {
+    const values = new Set(request.params.get(spec.param)?.filter(Boolean))
+    // Two different values: an attempt to slip a second signature past us; never matches.
+    if (values.size > 1) return '\u0000ambiguous'
+    const [value] = values
+    if (value !== undefined) return value
+  }
   if ('header' in spec && spec.header) {
     const value = request.headers[spec.header.toLowerCase()]
     return (Array.isArray(value) ? value[0] : value) || undefined
   }
-  if ('param' in spec && spec.param) return request.params.get(spec.param)?.[0] || undefined
   return undefined
 }
 
 function describeLocation(spec: SignatureSpec): string {
-  if ('header' in spec && spec.header) return `signature header ${spec.header}`
-  if ('param' in spec && spec.param) return `signature parameter ${spec.param}`
-  return 'signature'
+  const param = 'param' in spec && spec.param ? `signature parameter ${spec.param}` : undefined
+  const header = 'header' in spec && spec.header ? `signature header ${spec.header}` : undefined
+  return [param, header].filter(Boolean).join(' or ') || 'signature'
 }
 
 function expectedSignature(

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { isSensitiveName, REDACTED, redactQueryString, redactValues } from '../http/redact.js'
 import type { PostbackLogEntry } from './log.js'
-import { FormBody } from './params.js'
+import { FormBody, JsonBody } from './params.js'
 
 const STORED_HEADERS = ['user-agent', 'content-type', 'x-forwarded-for'] as const
 
@@ -37,7 +37,8 @@ export function describeRequest(
   }
 }
 
-function describeBody(body: unknown, secrets: readonly string[]): string | null {
+function describeBody(received: unknown, secrets: readonly string[]): string | null {
+  const body = received instanceof JsonBody ? received.value : received
   if (body instanceof FormBody) {
     return body.raw === '' ? null : redactValues(redactQueryString(body.raw), secrets)
   }

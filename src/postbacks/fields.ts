@@ -1,54 +1,24 @@
 import { z } from 'zod'
 import { type FieldProblem, HttpError } from '../http/errors.js'
+import { pointsFor } from '../ledger/decimal.js'
+import { FIELDS, type Field, type NetworkProfile } from '../networks/profile.js'
 import { type Params, pickValue } from './params.js'
 import type { Postback } from './record.js'
 import type { NetworkStatus } from './transitions.js'
 
-// The canonical fields of a postback and the parameter names the default network accepts.
-export const FIELD_NAMES = {
-  tx_id: ['tx_id', 'transaction_id', 'txid'],
-  offer_id: ['offer_id'],
-  payout: ['payout'],
-  user_id: ['user_id'],
-  click_id: ['click_id'],
-  sub1: ['sub1'],
-  sub2: ['sub2'],
-  sub3: ['sub3'],
-  sub4: ['sub4'],
-  sub5: ['sub5'],
-  status: ['status'],
-  ip: ['ip'],
-  datetime: ['datetime'],
-  currency: ['currency'],
-  reward: ['reward'],
-} as const satisfies Record<string, readonly string[]>
-
-type Field = keyof typeof FIELD_NAMES
-const REQUIRED: readonly Field[] = ['tx_id', 'offer_id', 'payout']
 // A macro left unreplaced in these would credit the wrong thing; elsewhere it is kept as sent.
-const MACRO_CHECKED: readonly Field[] = ['tx_id', 'offer_id', 'payout', 'user_id', 'sub1', 'status']
-
-// A Map, not an object literal: "constructor" or "__proto__" must not look like a status.
-const STATUS_MAP = new Map<string, NetworkStatus>(
-  Object.entries({
-    approved: 'approved',
-    approve: 'approved',
-    '1': 'approved',
-    sale: 'approved',
-    completed: 'approved',
-    pending: 'pending',
-    hold: 'pending',
-    reversed: 'reversed',
-    rejected: 'reversed',
-    reversal: 'reversed',
-    chargeback: 'reversed',
-    declined: 'reversed',
-    '2': 'reversed',
-  }),
-)
+const MACRO_CHECKED: readonly Field[] = [
+  'tx_id',
+  'offer_id',
+  'payout',
+  'reward',
+  'user_id',
+  'sub1',
+  'status',
+]
 
 // {click_id} [CLICK_ID] [[sub1]] [%SUB1%] #sub1# $sub1$ %sub1% {{sub1}}: the value is a macro
-// name the network never substituted.
+// name the network never substituted (values arrive URL-decoded, so %7Bsub1%7D is caught too).
 const MACRO =
   /^(\{\{?\s*[\w.:-]+\s*\}?\}|\[\[?%?[\w.:-]+%?\]?\]|#[\w.:-]+#|\$[\w.:-]+\$|%[\w.:-]+%)$/
 
@@ -60,39 +30,49 @@ const text = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .refine((s) => !CONTROL.test(s), 'must not contain control characters')
 
-const PAYOUT = /^\d{1,14}(\.\d{1,6})?$/
-
-const FIELD_SCHEMAS: Record<Field, z.ZodType<string>> = {
-  tx_id: text(255),
-  offer_id: text(255),
-  payout: z
+const AMOUNT = /^\d{1,14}(\.\d{1,6})?$/
+const SIGNED_AMOUNT = /^-?\d{1,14}(\.\d{1,6})?$/
+const amount = (signed: boolean) =>
+  z
     .string()
     .refine(
-      (s) => PAYOUT.test(s),
-      'must be a plain decimal such as 3.50: digits, at most 6 decimal places, no sign, exponent or comma',
-    ),
-  user_id: text(255),
-  click_id: text(512),
-  sub1: text(255),
-  sub2: text(255),
-  sub3: text(255),
-  sub4: text(255),
-  sub5: text(255),
-  status: z.string().refine((s) => STATUS_MAP.has(s.trim().toLowerCase()), {
-    message: `must be one of ${[...STATUS_MAP.keys()].join(', ')}`,
-  }),
-  ip: text(64),
-  datetime: text(64),
-  currency: text(32),
-  reward: text(32),
+      (s) => (signed ? SIGNED_AMOUNT : AMOUNT).test(s),
+      `must be a plain decimal such as 3.50: digits, at most 6 decimal places, ${signed ? 'an optional minus, no exponent or comma' : 'no sign, exponent or comma'}`,
+    )
+
+const TRUTHY = new Set(['1', 'true', 'yes'])
+
+function fieldSchema(field: Field, profile: NetworkProfile): z.ZodType<string> {
+  switch (field) {
+    case 'payout':
+      return amount(profile.negativeAmountMeansReversal)
+    case 'reward':
+      return profile.pointsFrom === 'reward'
+        ? amount(profile.negativeAmountMeansReversal)
+        : text(32)
+    case 'status':
+      return z.string().refine((s) => profile.statuses.has(s.trim().toLowerCase()), {
+        message: `must be one of ${[...profile.statuses.keys()].join(', ')}`,
+      })
+    case 'click_id':
+      return text(512)
+    case 'ip':
+    case 'datetime':
+      return text(64)
+    case 'currency':
+    case 'test':
+      return text(32)
+    default:
+      return text(255)
+  }
 }
 
-/** Turns the collected parameters into a Postback, or throws a 400 naming every bad field. */
-export function parsePostback(params: Params, network: string): Postback {
+/** Turns the collected parameters into a Postback as `profile` reads them, or throws a 400 naming every bad field. */
+export function parsePostback(params: Params, profile: NetworkProfile): Postback {
   const values: Partial<Record<Field, string>> = {}
   const problems: FieldProblem[] = []
-  for (const field of Object.keys(FIELD_NAMES) as Field[]) {
-    const names = FIELD_NAMES[field]
+  for (const field of FIELDS) {
+    const names = profile.params[field]
     const picked = pickValue(params, names)
     if (picked.ambiguous) {
       problems.push({
@@ -103,8 +83,10 @@ export function parsePostback(params: Params, network: string): Postback {
       continue
     }
     if (picked.value === undefined) {
-      if (REQUIRED.includes(field))
-        problems.push({ field, code: 'MISSING_FIELD', message: `${field} is required` })
+      if (profile.required.includes(field)) {
+        const where = names.includes(field) ? '' : ` (parameter ${names.join(' or ')})`
+        problems.push({ field, code: 'MISSING_FIELD', message: `${field} is required${where}` })
+      }
       continue
     }
     if (MACRO_CHECKED.includes(field) && MACRO.test(picked.value)) {
@@ -115,7 +97,7 @@ export function parsePostback(params: Params, network: string): Postback {
       })
       continue
     }
-    const result = FIELD_SCHEMAS[field].safeParse(picked.value)
+    const result = fieldSchema(field, profile).safeParse(picked.value)
     if (!result.success) {
       problems.push({
         field,
@@ -127,14 +109,48 @@ export function parsePostback(params: Params, network: string): Postback {
     values[field] = result.data
   }
   if (problems.length > 0) throw fieldError(problems)
+  return toPostback(values, params, profile)
+}
 
+function toPostback(
+  values: Partial<Record<Field, string>>,
+  params: Params,
+  profile: NetworkProfile,
+): Postback {
   const networkStatus = values.status ?? null
+  let status: NetworkStatus =
+    networkStatus === null ? 'approved' : mapStatus(networkStatus, profile)
+  // Some networks signal a chargeback with a negative amount; the amounts are stored unsigned.
+  const payout = unsigned(values.payout)
+  const reward =
+    profile.pointsFrom === 'reward'
+      ? unsigned(values.reward)
+      : { value: values.reward ?? null, negative: false }
+  if (profile.negativeAmountMeansReversal && (payout.negative || reward.negative))
+    status = 'reversed'
+
+  let txId = values.tx_id as string
+  if (
+    profile.reversalTxIdPrefix &&
+    txId.startsWith(profile.reversalTxIdPrefix) &&
+    txId.length > profile.reversalTxIdPrefix.length
+  ) {
+    txId = txId.slice(profile.reversalTxIdPrefix.length) // ayeT: "r-<original id>"
+    status = 'reversed'
+  }
+  if (status === 'reversed' && profile.reversalTxIdParam) {
+    const original = pickValue(params, [profile.reversalTxIdParam]).value
+    if (original) txId = original // BitLabs: the reconciliation names the original in REF
+  }
+
+  const amount = profile.pointsFrom === 'reward' ? reward.value : payout.value
   return {
-    network,
-    txId: values.tx_id as string,
-    offerId: values.offer_id as string,
-    payout: values.payout as string,
-    status: networkStatus === null ? 'approved' : mapStatus(networkStatus),
+    network: profile.name,
+    txId,
+    offerId: values.offer_id ?? null,
+    payout: payout.value,
+    points: amount === null ? 0n : pointsFor(amount, profile.pointsPerUnit),
+    status,
     networkStatus,
     // Offerwalls pass the user in sub1 when they have no user parameter.
     userId: values.user_id ?? values.sub1 ?? null,
@@ -149,12 +165,20 @@ export function parsePostback(params: Params, network: string): Postback {
     ],
     ip: values.ip ?? null,
     datetime: values.datetime ?? null,
-    reward: values.reward ?? null,
+    reward: reward.value,
+    test: values.test !== undefined && TRUTHY.has(values.test.trim().toLowerCase()),
   }
 }
 
-function mapStatus(status: string): NetworkStatus {
-  const mapped = STATUS_MAP.get(status.trim().toLowerCase())
+function unsigned(value: string | undefined): { value: string | null; negative: boolean } {
+  if (value === undefined) return { value: null, negative: false }
+  return value.startsWith('-')
+    ? { value: value.slice(1), negative: true }
+    : { value, negative: false }
+}
+
+function mapStatus(status: string, profile: NetworkProfile): NetworkStatus {
+  const mapped = profile.statuses.get(status.trim().toLowerCase())
   if (!mapped) throw new Error(`status ${status} passed validation but has no mapping`)
   return mapped
 }

@@ -1,22 +1,29 @@
 import { HttpError } from '../http/errors.js'
+import type { NetworkProfile } from '../networks/profile.js'
+import { DEFAULT_NETWORK, type NetworkRegistry } from '../networks/registry.js'
 import { clip, type Params, pickValue } from './params.js'
 
-export const DEFAULT_NETWORK = 'default'
-const KNOWN_NETWORKS: readonly string[] = [DEFAULT_NETWORK]
-
-/** The network a postback names: /api/postback/:network, else ?network=, else the default. */
-export function resolveNetwork(pathNetwork: string | undefined, params: Params): string {
+/** The name a postback gives: /api/postback/:network, else ?network=, else the default. */
+export function requestedNetwork(pathNetwork: string | undefined, params: Params): string {
   const picked = pickValue(params, ['network'])
-  if (picked.ambiguous) {
+  if (picked.ambiguous)
     throw new HttpError(400, 'AMBIGUOUS_PARAM', 'network arrived with different values')
-  }
-  const name = pathNetwork ?? picked.value ?? DEFAULT_NETWORK
-  if (!KNOWN_NETWORKS.includes(name)) {
+  return pathNetwork ?? picked.value ?? DEFAULT_NETWORK
+}
+
+export function resolveNetwork(
+  registry: NetworkRegistry,
+  pathNetwork: string | undefined,
+  params: Params,
+): NetworkProfile {
+  const name = requestedNetwork(pathNetwork, params)
+  const profile = registry.get(name)
+  if (!profile) {
     throw new HttpError(
       404,
       'UNKNOWN_NETWORK',
-      `unknown network "${clip(name)}"; configured: ${KNOWN_NETWORKS.join(', ')}`,
+      `unknown network "${clip(name)}"; configured: ${registry.names().join(', ')}`,
     )
   }
-  return name
+  return profile
 }

@@ -8,7 +8,21 @@ export class FormBody {
   constructor(readonly raw: string) {}
 }
 
-export function collectParams(rawUrl: string, body: unknown): Params {
+/** A JSON body: the bytes as received (some networks sign them) and the parsed value. */
+export class JsonBody {
+  constructor(
+    readonly raw: string,
+    readonly value: unknown,
+  ) {}
+}
+
+/** The body text exactly as received, for signatures over the raw body. */
+export function rawBodyOf(body: unknown): string | null {
+  return body instanceof FormBody || body instanceof JsonBody ? body.raw : null
+}
+
+export function collectParams(rawUrl: string, received: unknown): Params {
+  const body = received instanceof JsonBody ? received.value : received
   const params: Params = new Map()
   const add = (name: string, value: string) => {
     const values = params.get(name)

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg'
 import { withTransaction } from '../db/transaction.js'
-import { addFraction, compareDecimals, normalizeDecimal, pointsFor } from '../ledger/decimal.js'
+import { addFraction, compareDecimals, normalizeDecimal } from '../ledger/decimal.js'
 import { creditConversion, reverseConversion } from '../ledger/ledger.js'
 import { insertPostbackLog, type PostbackLogEntry } from './log.js'
 import {
@@ -16,8 +16,11 @@ import {
 export type Postback = {
   network: string
   txId: string
-  offerId: string
-  payout: string
+  offerId: string | null
+  /** Money the network reports, unsigned; null when the network sends none (reward-only). */
+  payout: string | null
+  /** Whole points this postback is worth, computed exactly from payout or reward. */
+  points: bigint
   status: NetworkStatus
   networkStatus: string | null
   userId: string | null
@@ -27,10 +30,11 @@ export type Postback = {
   ip: string | null
   datetime: string | null
   reward: string | null
+  /** A test postback (the network's debug flag): recorded in the log only, never credited. */
+  test: boolean
 }
 
 export type RecordPolicy = {
-  pointsPerUnit: string
   creditPending: boolean
   maxPayout: string | undefined
   payoutTolerance: string
@@ -66,7 +70,7 @@ export async function recordPostback(
     const creditable =
       postback.status === 'approved' || (postback.status === 'pending' && policy.creditPending)
     const holdReason = creditable ? await reviewPayout(client, postback, policy) : null
-    const points = pointsFor(postback.payout, policy.pointsPerUnit)
+    const points = postback.points
     const situation = {
       incoming: postback.status,
       hasUser: postback.userId !== null,
@@ -116,7 +120,12 @@ export async function recordPostback(
   })
 }
 
-type Existing = Current & { id: string; userId: string | null; payout: string }
+type Existing = Current & {
+  id: string
+  userId: string | null
+  payout: string | null
+  points: bigint
+}
 
 async function insertConversion(
   client: PoolClient,
@@ -162,10 +171,11 @@ async function lockConversion(
     id: string
     status: ConversionStatus
     user_id: string | null
-    payout: string
+    payout: string | null
+    points: string
     credited: boolean
   }>(
-    `SELECT id, status, user_id, payout::text,
+    `SELECT id, status, user_id, payout::text, points::text,
             EXISTS (SELECT 1 FROM ledger_entries l WHERE l.conversion_id = c.id AND l.kind = 'credit') AS credited
      FROM conversions c
      WHERE network = $1 AND tx_id = $2
@@ -180,6 +190,7 @@ async function lockConversion(
     credited: row.credited,
     userId: row.user_id,
     payout: row.payout,
+    points: BigInt(row.points),
   }
 }
 
@@ -198,7 +209,7 @@ async function updateConversion(
        status = $2,
        network_status = $3,
        hold_reason = $4,
-       payout = CASE WHEN $5 THEN $6::numeric ELSE payout END,
+       payout = CASE WHEN $5 THEN COALESCE($6::numeric, payout) ELSE payout END,
        points = CASE WHEN $5 THEN $7::bigint ELSE points END,
        user_id = COALESCE(user_id, $8),
        updated_at = now()
@@ -236,9 +247,11 @@ async function reviewPayout(
   p: Postback,
   policy: RecordPolicy,
 ): Promise<string | null> {
+  if (p.payout === null) return null // reward-only networks: nothing to compare
   if (policy.maxPayout !== undefined && compareDecimals(p.payout, policy.maxPayout) > 0) {
     return `payout ${p.payout} exceeds MAX_PAYOUT ${policy.maxPayout}: held for review`
   }
+  if (p.offerId === null) return null
   const { rows } = await client.query<{ expected: string }>(
     'SELECT expected_payout::text AS expected FROM offers WHERE network = $1 AND offer_id = $2',
     [p.network, p.offerId],
@@ -253,10 +266,16 @@ async function reviewPayout(
 /** A repeat whose payout or user differs is not applied; the log says what differed. */
 function withMismatch(decision: Decision, existing: Existing, p: Postback): Decision {
   const differences: string[] = []
-  if (compareDecimals(p.payout, existing.payout) !== 0) {
+  if (
+    p.payout !== null &&
+    existing.payout !== null &&
+    compareDecimals(p.payout, existing.payout) !== 0
+  ) {
     differences.push(
       `payout ${p.payout} differs from the recorded ${normalizeDecimal(existing.payout)}`,
     )
+  } else if (p.points !== existing.points) {
+    differences.push(`points ${p.points} differ from the recorded ${existing.points}`)
   }
   if (p.userId !== null && existing.userId !== null && p.userId !== existing.userId) {
     differences.push(`user_id ${p.userId} differs from the recorded ${existing.userId}`)

@@ -4,48 +4,46 @@ import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { databaseUnavailable, HttpError, toHttpError } from '../http/errors.js'
 import { withDeadline } from '../lib/deadline.js'
+import type { NetworkProfile } from '../networks/profile.js'
+import type { NetworkRegistry } from '../networks/registry.js'
 import { sendOutcome, sendRefusal } from './answer.js'
 import { describeRequest } from './describe-request.js'
-import { FIELD_NAMES, parsePostback } from './fields.js'
+import { parsePostback } from './fields.js'
 import { insertPostbackLog } from './log.js'
-import { resolveNetwork } from './network.js'
-import { collectParams, FormBody, type Params, pickValue } from './params.js'
-import { type RecordPolicy, recordPostback } from './record.js'
-import { type Guard, verifyCaller } from './verify.js'
+import { requestedNetwork, resolveNetwork } from './network.js'
+import { collectParams, FormBody, JsonBody, type Params, pickValue, rawBodyOf } from './params.js'
+import { recordPostback } from './record.js'
+import { verifyCaller } from './verify.js'
 
 // Postbacks are a few hundred bytes; anything much larger is not one.
 export const BODY_LIMIT = 8 * 1024
 // Storing a refusal must not hold its answer long when the database is struggling.
 const REFUSAL_LOG_TIMEOUT_MS = 1000
 
-export type PostbackRoutesOptions = { config: Config; db: Database; secrets: readonly string[] }
+export type PostbackRoutesOptions = { config: Config; db: Database; networks: NetworkRegistry }
 
 export async function postbackRoutes(
   app: FastifyInstance,
-  { config, db, secrets }: PostbackRoutesOptions,
+  { config, db, networks }: PostbackRoutesOptions,
 ) {
-  const guard: Guard = {
-    requireHttps: config.REQUIRE_HTTPS,
-    allowedIps: config.ALLOWED_IPS,
-    secrets,
-  }
-  const policy: RecordPolicy = {
-    pointsPerUnit: config.POINTS_PER_UNIT,
-    creditPending: config.CREDIT_PENDING,
-    maxPayout: config.MAX_PAYOUT,
-    payoutTolerance: config.PAYOUT_TOLERANCE,
-  }
   const deadline = <T>(work: Promise<T>) =>
     withDeadline(work, config.POSTBACK_TIMEOUT_MS, databaseUnavailable)
 
-  // Form bodies are kept as received so repeated parameters survive to the ambiguity check and
-  // the log stores the bytes that came. Only form and JSON are postbacks: no text/plain.
-  app.removeContentTypeParser('text/plain')
+  // Bodies are kept as received: repeated form parameters survive to the ambiguity check,
+  // signatures can cover the raw bytes, and the log stores what came. Only form and JSON.
+  app.removeContentTypeParser(['text/plain', 'application/json'])
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
     (_request, body, done) => done(null, new FormBody(body as string)),
   )
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, new JsonBody(body as string, JSON.parse(body as string)))
+    } catch {
+      done(new HttpError(400, 'INVALID_BODY', 'the body is not valid JSON'), undefined)
+    }
+  })
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW,
@@ -60,29 +58,45 @@ export async function postbackRoutes(
   // Every refusal is answered here, and kept in the postback log with its reason.
   app.setErrorHandler(async (error, request, reply) => {
     const refusal = toHttpError(error as Error)
-    if (refusal.statusCode >= 500) {
-      const level = refusal.statusCode === 503 ? 'warn' : 'error'
-      request.log[level]({ err: error, code: refusal.code }, 'postback not recorded')
-    } else if (refusal.statusCode !== 429) await logRefusal(request, refusal)
-    return sendRefusal(request, reply, refusal)
-  })
-
-  async function logRefusal(request: FastifyRequest, refusal: HttpError) {
     let params: Params = new Map()
     try {
       params = collectParams(request.url, request.body)
     } catch {} // the refusal may be about the body itself
-    const network =
-      (request.params as { network?: string }).network ?? pickValue(params, ['network']).value
+    let network: string | undefined
+    try {
+      network = requestedNetwork((request.params as { network?: string }).network, params)
+    } catch {}
+    if (refusal.statusCode >= 500) {
+      const level = refusal.statusCode === 503 ? 'warn' : 'error'
+      request.log[level]({ err: error, code: refusal.code }, 'postback not recorded')
+    } else if (refusal.statusCode !== 429) {
+      await logRefusal(request, refusal, params, network)
+    }
+    return sendRefusal(
+      request,
+      reply,
+      refusal,
+      network === undefined ? undefined : networks.get(network),
+    )
+  })
+
+  async function logRefusal(
+    request: FastifyRequest,
+    refusal: HttpError,
+    params: Params,
+    network: string | undefined,
+  ) {
+    const profile = network === undefined ? undefined : networks.get(network)
+    const txNames = profile?.params.tx_id ?? ['tx_id']
     try {
       await withDeadline(
         insertPostbackLog(db.pool, {
-          ...describeRequest(request, secrets),
-          network: network ?? 'default',
+          ...describeRequest(request, networks.allSecrets()),
+          network: network ?? null,
           statusCode: refusal.statusCode,
           outcome: refusal.code,
           message: refusal.message,
-          txId: pickValue(params, FIELD_NAMES.tx_id).value ?? null,
+          txId: pickValue(params, txNames).value ?? null,
           conversionId: null,
         }),
         REFUSAL_LOG_TIMEOUT_MS,
@@ -101,26 +115,69 @@ export async function postbackRoutes(
     reply: FastifyReply,
   ) {
     const params = collectParams(request.url, request.body)
-    const network = resolveNetwork(request.params.network, params)
-    const secret = pickValue(params, ['secret'])
-    const headerSecret = request.headers['x-postback-secret']
+    const profile = resolveNetwork(networks, request.params.network, params)
     verifyCaller(
       {
         protocol: request.protocol,
         ip: request.ip,
-        secret: secret.ambiguous
-          ? ''
-          : (secret.value ?? (typeof headerSecret === 'string' ? headerSecret : undefined)),
+        signed: {
+          publicBaseUrl: config.PUBLIC_URL ?? `${request.protocol}://${request.host}`,
+          rawUrl: request.raw.url ?? request.url,
+          params,
+          rawBody: rawBodyOf(request.body),
+          headers: request.headers,
+        },
       },
-      guard,
+      profile,
+      config.REQUIRE_HTTPS,
     )
-    const postback = parsePostback(params, network)
-    const log = { ...describeRequest(request, secrets), network }
-    const result = await deadline(recordPostback(db.pool, postback, policy, log))
-    return sendOutcome(request, reply, result)
+    const postback = parsePostback(params, profile)
+    const log = { ...describeRequest(request, networks.allSecrets()), network: profile.name }
+    if (postback.test && !profile.creditTests)
+      return answerTest(request, reply, profile, postback.txId, log)
+    const result = await deadline(recordPostback(db.pool, postback, policyOf(profile, config), log))
+    return sendOutcome(request, reply, { ...result, txId: postback.txId }, profile)
+  }
+
+  /** A network's test postback: logged and acknowledged, never credited. */
+  async function answerTest(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    profile: NetworkProfile,
+    txId: string,
+    log: Omit<
+      Parameters<typeof insertPostbackLog>[1],
+      'statusCode' | 'outcome' | 'message' | 'txId' | 'conversionId'
+    >,
+  ) {
+    const message = 'test postback (the network flagged it): logged, not credited'
+    await deadline(
+      insertPostbackLog(db.pool, {
+        ...log,
+        statusCode: 200,
+        outcome: 'test',
+        message,
+        txId,
+        conversionId: null,
+      }),
+    )
+    return sendOutcome(
+      request,
+      reply,
+      { outcome: 'test', conversionId: null, points: 0n, message, txId },
+      profile,
+    )
   }
 
   for (const url of ['/api/postback', '/api/postback/:network']) {
     app.route({ method: ['GET', 'POST'], url, bodyLimit: BODY_LIMIT, handler: handlePostback })
+  }
+}
+
+function policyOf(profile: NetworkProfile, config: Config) {
+  return {
+    creditPending: profile.creditPending,
+    maxPayout: profile.maxPayout,
+    payoutTolerance: config.PAYOUT_TOLERANCE,
   }
 }

@@ -1,45 +1,58 @@
 import { HttpError } from '../http/errors.js'
-import type { IpList } from '../http/ip-list.js'
-import { matchesAnySecret } from './secrets.js'
-
-export type Guard = {
-  requireHttps: boolean
-  allowedIps: IpList
-  secrets: readonly string[]
-}
+import type { NetworkProfile } from '../networks/profile.js'
+import { type SignedRequest, verifySignature } from '../networks/signature.js'
 
 export type Caller = {
   /** 'https' when TLS reached us directly or a trusted proxy said so (X-Forwarded-Proto). */
   protocol: string
   /** The socket address, or the client address a trusted proxy reported. */
   ip: string
-  secret: string | undefined
+  signed: SignedRequest
 }
 
-/** Throws the 403 that explains why this caller may not post, or returns. */
-export function verifyCaller(caller: Caller, guard: Guard): void {
-  if (guard.requireHttps && caller.protocol !== 'https') {
+/** Throws the 403 that explains why this caller may not post for this network, or returns. */
+export function verifyCaller(caller: Caller, profile: NetworkProfile, requireHttps: boolean): void {
+  if (requireHttps && caller.protocol !== 'https') {
     throw new HttpError(
       403,
       'HTTPS_REQUIRED',
       'postbacks must arrive over HTTPS (REQUIRE_HTTPS is on)',
     )
   }
-  if (guard.allowedIps.entries.length > 0 && !guard.allowedIps.includes(caller.ip)) {
+  if (profile.allowedIps.entries.length > 0 && !profile.allowedIps.includes(caller.ip)) {
+    const setting =
+      profile.name === 'default' ? 'ALLOWED_IPS' : `network ${profile.name}'s allowedIps`
     throw new HttpError(
       403,
       'IP_NOT_ALLOWED',
-      `source ${caller.ip} is not in ALLOWED_IPS; if the network added servers, add them (behind a proxy, set TRUST_PROXY)`,
+      `source ${caller.ip} is not in ${setting}; if the network added servers, add them (behind a proxy, set TRUST_PROXY)`,
     )
   }
-  if (caller.secret === undefined) {
+  const check = verifySignature(profile.signature, caller.signed, profile.secrets)
+  if (check.ok) return
+  if (profile.signature.kind === 'static_token') {
+    const missing = check.reason.startsWith('no signature')
+    const where =
+      profile.name === 'default'
+        ? 'the secret parameter or the X-Postback-Secret header'
+        : describeToken(profile)
     throw new HttpError(
       403,
       'BAD_SECRET',
-      'no secret: send it as the secret parameter or the X-Postback-Secret header',
+      missing ? `no secret: send it as ${where}` : 'the secret does not match any active secret',
     )
   }
-  if (!matchesAnySecret(caller.secret, guard.secrets)) {
-    throw new HttpError(403, 'BAD_SECRET', 'the secret does not match any active secret')
-  }
+  throw new HttpError(
+    403,
+    'BAD_SIGNATURE',
+    `${check.reason} (network ${profile.name}, ${profile.signature.kind})`,
+  )
+}
+
+function describeToken(profile: NetworkProfile): string {
+  const spec = profile.signature
+  if (spec.kind !== 'static_token') return 'its signature'
+  return [spec.param && `the ${spec.param} parameter`, spec.header && `the ${spec.header} header`]
+    .filter(Boolean)
+    .join(' or ')
 }

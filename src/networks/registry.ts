@@ -1,0 +1,50 @@
+import type { Config } from '../config.js'
+import {
+  buildProfile,
+  DEFAULT_NETWORK,
+  defaultProfile,
+  loadNetworksFile,
+  type NetworkProfile,
+} from './profile.js'
+
+/** The networks postbacks may name. Replaced whole on reload, so a request sees one version. */
+export class NetworkRegistry {
+  #profiles: ReadonlyMap<string, NetworkProfile>
+
+  constructor(profiles: readonly NetworkProfile[]) {
+    this.#profiles = new Map(profiles.map((profile) => [profile.name, profile]))
+  }
+
+  get(name: string): NetworkProfile | undefined {
+    return this.#profiles.get(name)
+  }
+
+  names(): string[] {
+    return [...this.#profiles.keys()].sort()
+  }
+
+  /** Every active secret of every network: redacted by value wherever requests are stored. */
+  allSecrets(): string[] {
+    return [...this.#profiles.values()].flatMap((profile) => [...profile.secrets])
+  }
+
+  replace(profiles: readonly NetworkProfile[]) {
+    this.#profiles = new Map(profiles.map((profile) => [profile.name, profile]))
+  }
+}
+
+type RegistrySettings = Pick<
+  Config,
+  'NETWORKS_FILE' | 'POINTS_PER_UNIT' | 'CREDIT_PENDING' | 'MAX_PAYOUT' | 'ALLOWED_IPS'
+>
+
+/** The default network (from the environment) plus NETWORKS_FILE's. Throws naming each bad entry. */
+export async function loadNetworkProfiles(
+  config: RegistrySettings,
+  defaultSecrets: readonly string[],
+): Promise<NetworkProfile[]> {
+  const fromFile = config.NETWORKS_FILE ? await loadNetworksFile(config.NETWORKS_FILE, config) : []
+  return [defaultProfile(config, defaultSecrets), ...fromFile]
+}
+
+export { buildProfile, DEFAULT_NETWORK }
