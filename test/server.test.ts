@@ -108,3 +108,46 @@ test('two instances starting at once on one database both become ready', {
     await fresh.drop()
   }
 })
+
+test('SIGHUP re-reads NETWORKS_FILE; a broken file keeps the running networks', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = await mkdtemp(join(tmpdir(), 'pbr-hup-'))
+  const file = join(dir, 'networks.json')
+  await writeFile(file, JSON.stringify({ first: { secrets: ['first-secret-123'] } }))
+  const server = await startServer({
+    ...database.env,
+    NETWORKS_FILE: file,
+    POSTBACK_SECRET: 'server-test-secret-123',
+  })
+  const status = async (network: string) =>
+    (await fetch(`${server.url}/api/postback/${network}?tx_id=t&offer_id=1&payout=1&secret=nope`))
+      .status
+  const waitFor = async (text: string) => {
+    for (let i = 0; i < 50 && !server.output().includes(text); i++)
+      await new Promise((r) => setTimeout(r, 100))
+  }
+  try {
+    assert.equal(await status('first'), 403)
+    assert.equal(await status('second'), 404)
+    await writeFile(
+      file,
+      JSON.stringify({
+        first: { secrets: ['first-secret-123'] },
+        second: { secrets: ['second-secret-123'] },
+      }),
+    )
+    server.child.kill('SIGHUP')
+    await waitFor('"msg":"networks reloaded"')
+    assert.equal(await status('second'), 403)
+    await writeFile(file, '{ broken')
+    server.child.kill('SIGHUP')
+    await waitFor('networks not reloaded')
+    assert.match(server.output(), /networks not reloaded, keeping the previous ones: NETWORKS_FILE/)
+    assert.equal(await status('second'), 403)
+  } finally {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
