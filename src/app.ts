@@ -7,6 +7,7 @@ import type { Database } from './db/database.js'
 import { healthRoutes } from './health/routes.js'
 import { errorBody, handleError, handleNotFound } from './http/errors.js'
 import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
+import { baseUrl } from './postbacks/postback-url.js'
 import { postbackRoutes } from './postbacks/routes.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
 
@@ -48,8 +49,10 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const networks = deps.networks ?? (await createNetworkRegistry(config, deps.db))
   await app.register(healthRoutes, { db: deps.db })
   await app.register(postbackRoutes, { config, db: deps.db, networks })
-  if (config.ADMIN_TOKEN)
-    await app.register(adminRoutes, { db: deps.db, token: config.ADMIN_TOKEN })
+  if (config.ADMIN_TOKEN) {
+    const options = { db: deps.db, token: config.ADMIN_TOKEN, networks, baseUrl: baseUrl(config) }
+    await app.register(adminRoutes, options)
+  }
   return app
 }
 

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { Database } from '../db/database.js'
+import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
+import { networkPostbackUrl } from '../networks/postback-url.js'
 import { DEFAULT_NETWORK } from '../networks/profile.js'
+import type { NetworkRegistry } from '../networks/registry.js'
 import { requireBearerToken } from './auth.js'
 import {
   getUser,
@@ -27,10 +30,18 @@ const name = z
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
   .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
 
+export type AdminRoutesOptions = {
+  db: Database
+  token: string
+  networks: NetworkRegistry
+  /** Where networks reach this service, for the postback URLs shown. */
+  baseUrl: string
+}
+
 /** The operator API, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
 export async function adminRoutes(
   app: FastifyInstance,
-  { db, token }: { db: Database; token: string },
+  { db, token, networks, baseUrl }: AdminRoutesOptions,
 ) {
   app.addHook('onRequest', requireBearerToken(token))
 
@@ -73,6 +84,42 @@ export async function adminRoutes(
       request.body,
     )
     return upsertOffer(db.pool, body.network, offerId, body.expectedPayout)
+  })
+
+  app.get('/admin/networks', async () => ({
+    items: networks.names().map((name) => {
+      const profile = networks.get(name)
+      return {
+        name,
+        preset: profile?.preset ?? null,
+        signature: profile?.signature.kind,
+        allowedIps: profile?.allowedIps.entries,
+      }
+    }),
+  }))
+
+  app.get('/admin/networks/:network/postback-url', async (request) => {
+    const { network } = parseInput(z.object({ network: name }), request.params)
+    const { base } = parseInput(
+      z.object({
+        base: z
+          .string()
+          .regex(
+            /^https?:\/\/[^/?#\s]+$/,
+            'must be a scheme and host such as https://pb.example.com',
+          )
+          .optional(),
+      }),
+      request.query,
+    )
+    const profile = networks.get(network)
+    if (!profile)
+      throw new HttpError(
+        404,
+        'UNKNOWN_NETWORK',
+        `unknown network "${network}"; configured: ${networks.names().join(', ')}`,
+      )
+    return networkPostbackUrl(profile, base ?? baseUrl)
   })
 
   for (const verdict of ['approve', 'reject'] as const) {

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 import { loadConfigOrExit, openMigratedDatabase } from '../bootstrap.js'
 import { createLogger } from '../http/logging.js'
-import { curlExample, postbackUrlTemplate } from '../postbacks/postback-url.js'
+import { networkPostbackUrl } from '../networks/postback-url.js'
+import { DEFAULT_NETWORK } from '../networks/profile.js'
+import { loadNetworkProfiles } from '../networks/registry.js'
+import { baseUrl, curlExample } from '../postbacks/postback-url.js'
 import { resolvePostbackSecrets } from '../postbacks/secrets.js'
 
 // `npm run cli -- <command>` (or `postback-receiver <command>` once built). Shares the
 // service's configuration and database; no HTTP round trip.
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<void> }> = {
   migrate: { help: 'apply pending database migrations and exit', run: migrateCommand },
-  url: { help: 'print the ready-to-paste postback URL and a curl example', run: urlCommand },
+  url: {
+    help: "[network]  the postback URL to paste into the network's dashboard, and a curl test",
+    run: urlCommand,
+  },
 }
 
 function usage(): string {
@@ -37,15 +43,24 @@ async function migrateCommand() {
   process.stdout.write('migrations are up to date\n')
 }
 
-async function urlCommand() {
+async function urlCommand(args: string[]) {
   const config = loadConfigOrExit()
-  const { secrets } = await withDatabase((db) =>
-    resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET),
-  )
-  const secret = secrets[0] ?? ''
-  process.stdout.write(
-    `${postbackUrlTemplate(config, secret)}\n\n# test it:\n${curlExample(config, secret)}\n`,
-  )
+  const network = args[0] ?? DEFAULT_NETWORK
+  const { profiles } = await withDatabase(async (db) => {
+    const { secrets } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
+    return { profiles: await loadNetworkProfiles(config, secrets) }
+  })
+  const profile = profiles.find((p) => p.name === network)
+  if (!profile) {
+    throw new Error(
+      `unknown network "${network}"; configured: ${profiles.map((p) => p.name).join(', ')}`,
+    )
+  }
+  const built = networkPostbackUrl(profile, baseUrl(config))
+  const lines = [built.url, ...built.notes.map((note) => `# ${note}`)]
+  if (profile.name === DEFAULT_NETWORK)
+    lines.push('', '# test it:', curlExample(config, profile.secrets[0] ?? ''))
+  process.stdout.write(`${lines.join('\n')}\n`)
 }
 
 const [name, ...args] = process.argv.slice(2)

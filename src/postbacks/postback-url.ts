@@ -1,19 +1,28 @@
 import type { Config } from '../config.js'
+import { networkPostbackUrl } from '../networks/postback-url.js'
+import { defaultProfile } from '../networks/profile.js'
 
-type UrlSettings = Pick<Config, 'PUBLIC_URL' | 'PORT' | 'TLS_CERT_FILE'>
+type UrlSettings = Pick<
+  Config,
+  | 'PUBLIC_URL'
+  | 'PORT'
+  | 'TLS_CERT_FILE'
+  | 'POINTS_PER_UNIT'
+  | 'CREDIT_PENDING'
+  | 'MAX_PAYOUT'
+  | 'ALLOWED_IPS'
+>
 
 /** PUBLIC_URL, or this machine as seen from itself. */
-function baseUrl(config: UrlSettings): string {
+export function baseUrl(config: UrlSettings): string {
   return (
     config.PUBLIC_URL ?? `${config.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${config.PORT}`
   )
 }
 
-/** The ready-to-paste postback URL; {macros} are placeholders for the network's own. */
+/** The default network's ready-to-paste postback URL; {macros} stand for the network's own. */
 export function postbackUrlTemplate(config: UrlSettings, secret: string): string {
-  const query =
-    'tx_id={tx_id}&offer_id={offer_id}&payout={payout}&user_id={user_id}&status={status}'
-  return `${baseUrl(config)}/api/postback?${query}&secret=${encodeURIComponent(secret)}`
+  return networkPostbackUrl(defaultProfile(config, [secret]), baseUrl(config)).url
 }
 
 /** A curl command that sends one test postback for 0.01 to user "test-user". */
