@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { adminRoutes } from './admin/routes.js'
@@ -39,6 +40,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
         .code(400)
         .send(errorBody(400, 'BAD_URL', 'the URL is malformed (check its percent-encoding)'))
     },
+    // A request Node cannot parse: answer once and close, so no client reuses the socket.
+    clientErrorHandler: answerClientError,
     // Let in-flight requests finish on close, but drop idle keep-alive sockets at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -63,4 +66,22 @@ export async function createNetworkRegistry(
 ): Promise<NetworkRegistry> {
   const { secrets } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
   return new NetworkRegistry(await loadNetworkProfiles(config, secrets))
+}
+
+function answerClientError(error: Error & { code?: string }, socket: Duplex) {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'the request head is too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'the request took too long to arrive']
+        : [400, 'BAD_REQUEST', 'the request is not valid HTTP']
+  const body = JSON.stringify(errorBody(status, code, message))
+  socket.end(
+    `HTTP/1.1 ${status} ${errorBody(status, code, message).error}\r\nConnection: close\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
 }

@@ -8,7 +8,9 @@ import { resolvePostbackSecrets } from './postbacks/secrets.js'
 // Process edge: configuration, database, listen; close in order on SIGTERM/SIGINT.
 const startedAt = performance.now()
 const config = loadConfigOrExit()
-const log = createLogger(config)
+// Filled once the networks are known; the request log redacts their secrets by value.
+let networks: NetworkRegistry | undefined
+const log = createLogger(config, undefined, () => networks?.allSecrets() ?? [])
 
 let db: Awaited<ReturnType<typeof openMigratedDatabase>>
 try {
@@ -29,7 +31,6 @@ if (generated) {
     'POSTBACK_SECRET is not set: using the secret generated and stored in the database (see: npm run cli -- url)',
   )
 }
-let networks: NetworkRegistry
 try {
   networks = new NetworkRegistry(await loadNetworkProfiles(config, secrets))
 } catch (error) {

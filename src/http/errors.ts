@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from '../db/errors.js'
+import { redactValues } from './redact.js'
 
 /** A request field that was missing or wrong, reported alongside the error code. */
 export type FieldProblem = { field: string; code: string; message: string }
@@ -69,16 +70,30 @@ export function errorBody(
 /** Turns any thrown value into the answer: Fastify's error shape below 500, a generic body above. */
 export function toHttpError(error: FastifyError | Error): HttpError {
   if (error instanceof HttpError) return error
-  if (isDatabaseUnavailable(error)) return databaseUnavailable()
   const fastifyCode = (error as FastifyError).code
   const known = fastifyCode ? FASTIFY_CLIENT_ERRORS[fastifyCode] : undefined
   if (known) return new HttpError(...known)
+  // Client errors come before the database check: a client that hangs up mid-body raises
+  // ECONNRESET too, and that is the client's problem, not a database outage.
   const status = (error as FastifyError).statusCode
   if (status && status >= 400 && status < 500) {
-    // Other Fastify client errors (bad URL encoding, validation, rate limit) keep their status.
-    return new HttpError(status, fastifyCode ?? 'BAD_REQUEST', error.message)
+    if (fastifyCode?.startsWith('FST_')) return new HttpError(status, fastifyCode, error.message)
+    return new HttpError(400, 'INVALID_BODY', 'the body ended early or could not be read')
   }
+  if (isDatabaseUnavailable(error)) return databaseUnavailable()
   return new HttpError(500, 'INTERNAL_ERROR', 'internal error; the details are in the service log')
+}
+
+/** The same error with any of `secrets` removed from its message and field messages. */
+export function redactHttpError(error: HttpError, secrets: readonly string[]): HttpError {
+  const message = redactValues(error.message, secrets)
+  const fields = error.fields?.map((field) => ({
+    ...field,
+    message: redactValues(field.message, secrets),
+  }))
+  if (message === error.message && JSON.stringify(fields) === JSON.stringify(error.fields))
+    return error
+  return new HttpError(error.statusCode, error.code, message, { headers: error.headers, fields })
 }
 
 export function handleError(
@@ -109,6 +124,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   414: 'URI Too Long',

@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino'
 import type { Config } from '../config.js'
-import { redactUrl } from './redact.js'
+import { redactUrl, redactValues } from './redact.js'
 
 type LoggedRequest = { method: string; url: string; ip?: string }
 
@@ -11,6 +11,8 @@ type LoggedRequest = { method: string; url: string; ip?: string }
 export function createLogger(
   config: Pick<Config, 'LOG_LEVEL'>,
   destination?: DestinationStream,
+  /** Active secrets, also redacted by value (a network may send one under another name). */
+  secrets: () => readonly string[] = () => [],
 ): Logger {
   const options: pino.LoggerOptions = {
     level: config.LOG_LEVEL,
@@ -25,7 +27,7 @@ export function createLogger(
     serializers: {
       req: (request: LoggedRequest) => ({
         method: request.method,
-        url: redactUrl(request.url),
+        url: redactValues(redactUrl(request.url), secrets()),
         remoteAddress: request.ip,
       }),
       res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Config } from '../config.js'
 import { type IpList, parseIpList } from '../http/ip-list.js'
 import type { NetworkStatus } from '../postbacks/transitions.js'
-import { PRESETS } from './presets.js'
+import { PRESETS } from './presets/index.js'
 import { type SignatureSpec, signatureSpecSchema } from './signature.js'
 
 // A network profile says how one network speaks: where its fields are, how it signs, what its

@@ -19,7 +19,7 @@ export function describeRequest(
   secrets: readonly string[],
 ): RequestRecord {
   const mark = request.url.indexOf('?')
-  const path = mark === -1 ? request.url : request.url.slice(0, mark)
+  const path = redactValues(mark === -1 ? request.url : request.url.slice(0, mark), secrets)
   const query =
     mark === -1 ? null : redactValues(redactQueryString(request.url.slice(mark + 1)), secrets)
   const headers: Record<string, string> = {}

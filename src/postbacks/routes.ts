@@ -2,7 +2,8 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
-import { databaseUnavailable, HttpError, toHttpError } from '../http/errors.js'
+import { databaseUnavailable, HttpError, redactHttpError, toHttpError } from '../http/errors.js'
+import { redactValues } from '../http/redact.js'
 import { withDeadline } from '../lib/deadline.js'
 import type { NetworkProfile } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
@@ -57,7 +58,8 @@ export async function postbackRoutes(
 
   // Every refusal is answered here, and kept in the postback log with its reason.
   app.setErrorHandler(async (error, request, reply) => {
-    const refusal = toHttpError(error as Error)
+    // Names and values the caller sent may echo back in messages: never a secret's value.
+    const refusal = redactHttpError(toHttpError(error as Error), networks.allSecrets())
     let params: Params = new Map()
     try {
       params = collectParams(request.url, request.body)
@@ -88,15 +90,18 @@ export async function postbackRoutes(
   ) {
     const profile = network === undefined ? undefined : networks.get(network)
     const txNames = profile?.params.tx_id ?? ['tx_id']
+    const secrets = networks.allSecrets()
+    const redact = (text: string | undefined) =>
+      text === undefined ? null : redactValues(text, secrets)
     try {
       await withDeadline(
         insertPostbackLog(db.pool, {
-          ...describeRequest(request, networks.allSecrets()),
-          network: network ?? null,
+          ...describeRequest(request, secrets),
+          network: redact(network),
           statusCode: refusal.statusCode,
           outcome: refusal.code,
           message: refusal.message,
-          txId: pickValue(params, txNames).value ?? null,
+          txId: redact(pickValue(params, txNames).value),
           conversionId: null,
         }),
         REFUSAL_LOG_TIMEOUT_MS,

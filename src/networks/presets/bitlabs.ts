@@ -1,0 +1,28 @@
+import type { Preset } from './preset.js'
+
+export const bitlabs: Preset = {
+  title: 'BitLabs',
+  source: 'official',
+  notes:
+    'hash = hex(HMAC-SHA1(app secret, the URL as received before "&hash=")): set PUBLIC_URL to the exact scheme and host BitLabs calls. Put the hash last. A reconciliation (TYPE=RECONCILIATION) reverses the transaction named by ref=[%REF%]. Tester callbacks carry debug=true.',
+  profile: {
+    params: {
+      tx_id: 'tx',
+      user_id: 'uid',
+      reward: 'val',
+      payout: 'raw',
+      offer_id: 'offer_id',
+      status: 'type',
+      test: 'debug',
+    },
+    required: ['tx_id', 'user_id', 'reward'],
+    signature: { kind: 'hmac_url', alg: 'sha1', param: 'hash' },
+    statuses: {
+      approved: ['complete', 'screenout', 'start_bonus'],
+      reversed: ['reconciliation'],
+    },
+    reversalTxIdParam: 'ref',
+    pointsFrom: 'reward',
+    macroStyle: '[%X%]',
+  },
+}

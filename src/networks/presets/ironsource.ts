@@ -1,0 +1,26 @@
+import type { Preset } from './preset.js'
+
+export const ironsource: Preset = {
+  title: 'ironSource / Unity LevelPlay (server-to-server callback)',
+  source: 'official',
+  notes:
+    'signature = md5(timestamp + eventId + applicationUserId + rewards + private key), as in the official PHP sample, which reads the user from applicationUserId: build the URL as ?applicationUserId=[USER_ID]&rewards=[REWARDS]&eventId=[EVENT_ID]&itemName=[ITEM_NAME] (the doc example names it appUserId; if yours does, override params.user_id and signature.template together). The user id is signed as decoded; the doc says it is sent URL-encoded, so whether the signed form is encoded is UNCONFIRMED: test a user id with @ or spaces. Answers "<eventId>:OK". Retries, IPs and reversals: UNCONFIRMED (none documented).',
+  profile: {
+    params: {
+      tx_id: 'eventId',
+      user_id: 'applicationUserId',
+      reward: 'rewards',
+      datetime: 'timestamp',
+    },
+    required: ['tx_id', 'user_id', 'reward'],
+    signature: {
+      kind: 'digest_template',
+      alg: 'md5',
+      param: 'signature',
+      template: '{timestamp}{eventId}{applicationUserId}{rewards}{secret}',
+    },
+    pointsFrom: 'reward',
+    answers: { success: { status: 200, body: '{tx_id}:OK' } },
+    macroStyle: '[X]',
+  },
+}

@@ -1,0 +1,30 @@
+import type { Preset } from './preset.js'
+
+export const kiwiwall: Preset = {
+  title: 'Kiwiwall',
+  source: 'official',
+  notes:
+    'signature = md5("sub_id:amount:secret"), over the amount as sent (negative on chargebacks). Answers 1 / 0.',
+  suggestedIps: ['34.193.235.172'],
+  profile: {
+    params: {
+      tx_id: 'trans_id',
+      user_id: 'sub_id',
+      reward: 'amount',
+      payout: 'gross',
+      offer_id: 'offer_id',
+      status: 'status',
+    },
+    required: ['tx_id', 'user_id', 'reward'],
+    signature: {
+      kind: 'digest_template',
+      alg: 'md5',
+      param: 'signature',
+      template: '{sub_id}:{amount}:{secret}',
+    },
+    statuses: { approved: ['1'], reversed: ['2'] },
+    negativeAmountMeansReversal: true,
+    pointsFrom: 'reward',
+    answers: { success: { status: 200, body: '1' }, refused: { body: '0' } },
+  },
+}

@@ -1,0 +1,29 @@
+import type { Preset } from './preset.js'
+
+export const wannads: Preset = {
+  title: 'Wannads (legacy postback)',
+  source: 'official',
+  notes:
+    'signature = md5(subId + transId + reward + secret); amounts are always absolute; status 1 adds, 2 subtracts. A rejection comes as a new transId carrying the uuid of the original, so uuid is the transaction id here (transId stays signed and in the log). If your uuid values repeat across conversions, set params.tx_id to transId: rejections are then recorded without taking points back. The new "Reward App" postback is not this preset (its signature is UNCONFIRMED). Answer and IPs: UNCONFIRMED.',
+  profile: {
+    params: {
+      tx_id: 'uuid',
+      user_id: 'subId',
+      reward: 'reward',
+      payout: 'payout',
+      offer_id: 'campaign_id',
+      status: 'status',
+      ip: 'userIp',
+      sub2: 'subId2',
+    },
+    required: ['tx_id', 'user_id', 'reward'],
+    signature: {
+      kind: 'digest_template',
+      alg: 'md5',
+      param: 'signature',
+      template: '{subId}{transId}{reward}{secret}',
+    },
+    statuses: { approved: ['1'], reversed: ['2'] },
+    pointsFrom: 'reward',
+  },
+}
