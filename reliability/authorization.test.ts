@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { startServer } from '../test/helpers/server.js'
 import {
@@ -13,18 +17,31 @@ import {
 } from './harness.js'
 
 // Scenario 6: everything that must be refused is refused, and nothing changes.
+const KIWI_SECRET = 'kiwi-network-secret-0123'
+const md5 = (text: string) => createHash('md5').update(text).digest('hex')
+const kiwiUrl = (base: string, tx: string, user: string, amount: string, secret: string) =>
+  `${base}/api/postback/kiwi?trans_id=${tx}&sub_id=${user}&amount=${amount}&status=1&signature=${md5(`${user}:${amount}:${secret}`)}`
 type Attempt = { name: string; expect: number; expectCode: string; run: () => Promise<Response> }
 
 test('authorization: wrong secrets, spoofed addresses, changed amounts and admin calls without the token change nothing', {
   timeout: 120_000,
 }, async () => {
   const db = await freshDatabase()
-  const open = await startServer(serverEnv(db.url))
+  // A second network with its own key, signed as Kiwiwall signs: md5("sub_id:amount:secret").
+  const dir = await mkdtemp(join(tmpdir(), 'pbr-rel-auth-'))
+  const networksFile = join(dir, 'networks.json')
+  await writeFile(
+    networksFile,
+    JSON.stringify({ kiwi: { preset: 'kiwiwall', secrets: [KIWI_SECRET] } }),
+  )
+  const open = await startServer(serverEnv(db.url, { NETWORKS_FILE: networksFile }))
   // This instance only accepts 203.0.113.0/24 and trusts no proxy; the test comes from 127.0.0.1.
   const fenced = await startServer(serverEnv(db.url, { ALLOWED_IPS: '203.0.113.0/24' }))
   try {
     const fields = { tx_id: 'auth-1', offer_id: '7', payout: '3.50', user_id: 'auth-user' }
     assert.equal((await sendPostback(open.url, fields)).outcome, 'credited')
+    const signedKiwi = kiwiUrl(open.url, 'kiwi-1', 'auth-user', '150', KIWI_SECRET)
+    assert.equal((await fetch(signedKiwi)).headers.get('x-postback-outcome'), 'credited')
     const before = await checkLedger(db.client)
 
     const url = (base: string, extra: Record<string, string>, secret: string | null = SECRET) => {
@@ -75,6 +92,25 @@ test('authorization: wrong secrets, spoofed addresses, changed amounts and admin
         expect: 404,
         expectCode: 'UNKNOWN_NETWORK',
         run: () => fetch(url(open.url, { network: 'other' })),
+      },
+      {
+        name: "the default network's secret on another network",
+        expect: 403,
+        expectCode: 'BAD_SIGNATURE',
+        run: () => fetch(kiwiUrl(open.url, 'kiwi-2', 'auth-user', '150', SECRET)),
+      },
+      {
+        name: "another network's secret on the default network",
+        expect: 403,
+        expectCode: 'BAD_SECRET',
+        run: () => fetch(url(open.url, {}, KIWI_SECRET)),
+      },
+      {
+        name: 'a signed URL replayed with a changed amount',
+        expect: 403,
+        expectCode: 'BAD_SIGNATURE',
+        run: () =>
+          fetch(signedKiwi.replace('amount=150', 'amount=15000').replace('kiwi-1', 'kiwi-3')),
       },
       {
         name: 'spoofed X-Forwarded-For, no trusted proxy',
@@ -174,11 +210,12 @@ test('authorization: wrong secrets, spoofed addresses, changed amounts and admin
     })
     assert.deepEqual(failures, [])
     assert.deepEqual(after, before, 'nothing changed')
-    assert.equal(rows[0]?.points, '350')
+    assert.equal(rows[0]?.points, '500') // 350 from the default network + 150 from kiwi
     assert.equal(attacker.rowCount, 0)
     assert.deepEqual(leaks, [])
   } finally {
     await Promise.all([open.stop(), fenced.stop()])
     await db.drop()
+    await rm(dir, { recursive: true, force: true })
   }
 })
