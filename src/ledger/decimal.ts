@@ -39,6 +39,16 @@ export function addFraction(a: string, fraction: string): string {
   return formatScaled(units, scale)
 }
 
+/** a × b exactly, cut (not rounded) to `maxScale` decimal places: cents × 0.01 -> dollars. */
+export function multiplyDecimals(a: string, b: string, maxScale = 6): string {
+  const x = toScaled(a)
+  const y = toScaled(b)
+  const scale = x.scale + y.scale
+  const units = x.units * y.units
+  if (scale <= maxScale) return formatScaled(units, scale)
+  return formatScaled(units / 10n ** BigInt(scale - maxScale), maxScale)
+}
+
 /** Drops trailing zeros: "3.500000" -> "3.5", "12.000000" -> "12". */
 export function normalizeDecimal(text: string): string {
   const { units, scale } = toScaled(text)

@@ -88,6 +88,7 @@ export const profileInputSchema = z
     reversalTxIdPrefix: z.string().min(1).optional(),
     reversalTxIdParam: z.string().min(1).optional(),
     pointsFrom: z.enum(['payout', 'reward']).optional(),
+    payoutScale: decimal.optional(),
     pointsPerUnit: decimal.optional(),
     creditPending: z.boolean().optional(),
     maxPayout: decimal.optional(),
@@ -115,6 +116,8 @@ export type NetworkProfile = {
   /** On a reversal, the parameter holding the original transaction's id (BitLabs' REF). */
   reversalTxIdParam: string | null
   pointsFrom: 'payout' | 'reward'
+  /** The payout as sent × this = the payout in currency units (Pollfish sends cents: 0.01). */
+  payoutScale: string
   pointsPerUnit: string
   creditPending: boolean
   maxPayout: string | undefined
@@ -146,6 +149,7 @@ export function defaultProfile(config: GlobalSettings, secrets: readonly string[
     reversalTxIdPrefix: null,
     reversalTxIdParam: null,
     pointsFrom: 'payout',
+    payoutScale: '1',
     pointsPerUnit: config.POINTS_PER_UNIT,
     creditPending: config.CREDIT_PENDING,
     maxPayout: config.MAX_PAYOUT,
@@ -211,6 +215,7 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
     reversalTxIdPrefix: merged.reversalTxIdPrefix ?? null,
     reversalTxIdParam: merged.reversalTxIdParam ?? null,
     pointsFrom: merged.pointsFrom ?? 'payout',
+    payoutScale: merged.payoutScale ?? '1',
     pointsPerUnit:
       merged.pointsPerUnit ?? (merged.pointsFrom === 'reward' ? '1' : config.POINTS_PER_UNIT),
     creditPending: merged.creditPending ?? config.CREDIT_PENDING,

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { type FieldProblem, HttpError } from '../http/errors.js'
-import { pointsFor } from '../ledger/decimal.js'
+import { multiplyDecimals, pointsFor } from '../ledger/decimal.js'
 import { FIELDS, type Field, type NetworkProfile } from '../networks/profile.js'
 import { type Params, pickValue } from './params.js'
 import type { Postback } from './record.js'
@@ -121,7 +121,11 @@ function toPostback(
   let status: NetworkStatus =
     networkStatus === null ? 'approved' : mapStatus(networkStatus, profile)
   // Some networks signal a chargeback with a negative amount; the amounts are stored unsigned.
-  const payout = unsigned(values.payout)
+  const sent = unsigned(values.payout)
+  const payout =
+    sent.value === null || profile.payoutScale === '1'
+      ? sent
+      : { ...sent, value: multiplyDecimals(sent.value, profile.payoutScale) }
   const reward =
     profile.pointsFrom === 'reward'
       ? unsigned(values.reward)

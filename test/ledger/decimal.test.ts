@@ -41,3 +41,10 @@ test('anything but a plain decimal is refused', () => {
   for (const bad of ['1e3', '-1', '', '.5', '3.', 'NaN'])
     assert.throws(() => pointsFor(bad, '100'), /not a plain decimal/)
 })
+
+test('a scale multiplies exactly and cuts to 6 decimal places', async () => {
+  const { multiplyDecimals } = await import('../../src/ledger/decimal.js')
+  assert.equal(multiplyDecimals('45', '0.01'), '0.45')
+  assert.equal(multiplyDecimals('12345', '0.001'), '12.345')
+  assert.equal(multiplyDecimals('0.0000019', '1'), '0.000001')
+})

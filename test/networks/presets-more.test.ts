@@ -453,6 +453,12 @@ test('Pollfish: HMAC of the placeholder values sorted by name credits reward_val
     body: 'OK',
   })
   assert.equal(await balance(user), 300)
+  // cpa is USD cents: stored as 0.45 dollars, exactly.
+  const { rows } = await testDb.db.pool.query(
+    'SELECT payout::text FROM conversions WHERE tx_id = $1',
+    [tx],
+  )
+  assert.equal(rows[0]?.payout, '0.450000')
 
   const screenOut = {
     ...completion,
