@@ -9,10 +9,11 @@ import {
 
 /** The networks postbacks may name. Replaced whole on reload, so a request sees one version. */
 export class NetworkRegistry {
-  #profiles: ReadonlyMap<string, NetworkProfile>
+  #profiles: ReadonlyMap<string, NetworkProfile> = new Map()
+  #secrets: readonly string[] = []
 
   constructor(profiles: readonly NetworkProfile[]) {
-    this.#profiles = new Map(profiles.map((profile) => [profile.name, profile]))
+    this.replace(profiles)
   }
 
   get(name: string): NetworkProfile | undefined {
@@ -24,12 +25,13 @@ export class NetworkRegistry {
   }
 
   /** Every active secret of every network: redacted by value wherever requests are stored. */
-  allSecrets(): string[] {
-    return [...this.#profiles.values()].flatMap((profile) => [...profile.secrets])
+  allSecrets(): readonly string[] {
+    return this.#secrets
   }
 
   replace(profiles: readonly NetworkProfile[]) {
     this.#profiles = new Map(profiles.map((profile) => [profile.name, profile]))
+    this.#secrets = profiles.flatMap((profile) => [...profile.secrets])
   }
 }
 

@@ -42,7 +42,19 @@ const amount = (signed: boolean) =>
 
 const TRUTHY = new Set(['1', 'true', 'yes'])
 
+// Built once per profile: constructing zod schemas per request costs more than using them.
+const schemasByProfile = new WeakMap<NetworkProfile, Map<Field, z.ZodType<string>>>()
+
 function fieldSchema(field: Field, profile: NetworkProfile): z.ZodType<string> {
+  let schemas = schemasByProfile.get(profile)
+  if (!schemas) {
+    schemas = new Map(FIELDS.map((f) => [f, buildFieldSchema(f, profile)]))
+    schemasByProfile.set(profile, schemas)
+  }
+  return schemas.get(field) ?? buildFieldSchema(field, profile)
+}
+
+function buildFieldSchema(field: Field, profile: NetworkProfile): z.ZodType<string> {
   switch (field) {
     case 'payout':
       return amount(profile.negativeAmountMeansReversal)
