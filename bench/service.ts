@@ -1,0 +1,174 @@
+// Shared by the bench scripts: fresh databases, the built service as a child process, ports,
+// readiness and memory. Every child started here is tracked so a failing run can kill it.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { type AddressInfo, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+
+export const SECRET = 'bench-secret-0123456789'
+export const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+
+const children = new Set<ChildProcess>()
+const databases = new Set<string>()
+const tempDirs = new Set<string>()
+
+/** Starts a child process that is killed by killChildren(), whatever happens to the run. */
+export function spawnTracked(
+  command: string,
+  args: string[],
+  options: Parameters<typeof spawn>[2],
+) {
+  const child = spawn(command, args, options)
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
+
+export async function stopChild(child: ChildProcess, timeoutMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  await exited
+  clearTimeout(timer)
+}
+
+export function killChildren() {
+  for (const child of children) child.kill('SIGKILL')
+}
+
+/** Kills every tracked child and drops every database this process created and still holds. */
+export async function cleanUpAll() {
+  killChildren()
+  for (const name of databases) {
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error: Error) => {
+      process.stderr.write(`could not drop database ${name}: ${error.message}\n`)
+    })
+    databases.delete(name)
+  }
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true })
+  tempDirs.clear()
+}
+
+export async function adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  sql: string,
+  url = ADMIN_URL,
+) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
+  await client.connect()
+  try {
+    return (await client.query<T>(sql)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** A fresh, empty database; returns its URL and a drop() that removes it. */
+export async function createDatabase(prefix: string) {
+  const name = `${prefix}_${Date.now()}_${process.pid}`
+  await adminQuery(`CREATE DATABASE ${name}`)
+  databases.add(name)
+  const url = new URL(ADMIN_URL)
+  url.pathname = `/${name}`
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      databases.delete(name)
+    },
+  }
+}
+
+export type Service = {
+  base: string
+  pid: number | undefined
+  /** null on embedded PGlite: its data directory belongs to the server process. */
+  databaseUrl: string | null
+  stop: () => Promise<void>
+}
+
+/** The built service (dist/server.js) on a fresh database, ready to take requests. */
+export async function startService(options: { embedded: boolean }): Promise<Service> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', // the default: request logging is part of the cost
+    POSTBACK_SECRET: SECRET,
+    DOTENV_CONFIG_PATH: '/nonexistent/.env',
+    RATE_LIMIT_MAX: '1000000',
+  }
+  let cleanup: () => Promise<void>
+  let databaseUrl: string | null = null
+  if (options.embedded) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pbr-bench-'))
+    env.PGLITE_DATA_DIR = join(dataDir, 'pglite')
+    tempDirs.add(dataDir)
+    cleanup = async () => {
+      await rm(dataDir, { recursive: true, force: true })
+      tempDirs.delete(dataDir)
+    }
+  } else {
+    const db = await createDatabase('pbr_bench')
+    env.DATABASE_URL = db.url
+    env.DATABASE_POOL_MAX = '20'
+    databaseUrl = db.url
+    cleanup = db.drop
+  }
+
+  // The request log goes to /dev/null: writing it is part of the cost, keeping it is not.
+  const server = spawnTracked(process.execPath, ['dist/server.js'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const stop = async () => {
+    await stopChild(server)
+    await cleanup()
+  }
+  const base = `http://127.0.0.1:${env.PORT}`
+  try {
+    await waitForReady(`${base}/readyz`, server)
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { base, pid: server.pid, databaseUrl, stop }
+}
+
+export async function waitForReady(url: string, child?: ChildProcess) {
+  for (let i = 0; i < 300; i++) {
+    if (child && child.exitCode !== null) throw new Error(`${url}: the process exited early`)
+    const ready = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (ready) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${url} did not become ready in 30 s`)
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => resolve(port))
+    })
+    probe.on('error', reject)
+  })
+}
+
+/** Resident memory of a process in MiB (VmRSS), 0 if it cannot be read. */
+export function readRss(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024)
+  } catch {
+    return 0
+  }
+}
