@@ -67,32 +67,44 @@ export async function recordPostback(
 ): Promise<RecordResult> {
   return withTransaction(pool, async (client) => {
     // Review whatever may be credited now: approvals, and pending ones under CREDIT_PENDING.
+    // The offer's expected payout comes back with the insert or the lock: no extra round trip.
     const creditable =
       postback.status === 'approved' || (postback.status === 'pending' && policy.creditPending)
-    const holdReason = creditable ? await reviewPayout(client, postback, policy) : null
+    const review = (expected: string | null) =>
+      creditable ? reviewPayout(postback, policy, expected) : null
     const points = postback.points
     const situation = {
       incoming: postback.status,
       hasUser: postback.userId !== null,
       creditPending: policy.creditPending,
-      holdReason,
+      holdReason: review(null),
     }
 
     let decision = decideTransition(null, situation)
-    let conversionId = await insertConversion(
+    const inserted = await insertConversion(
       client,
       postback,
       points,
       decision.status ?? 'pending',
-      holdReason,
+      situation.holdReason,
     )
+    let conversionId: string
     let existing: Existing | null = null
-    if (conversionId === null) {
-      existing = await lockConversion(client, postback.network, postback.txId)
+    if (inserted) {
+      conversionId = inserted.id
+      const holdReason = review(inserted.expected)
+      if (holdReason !== situation.holdReason) {
+        // Only the offer's expected payout (read in the same statement) can add a hold here.
+        decision = decideTransition(null, { ...situation, holdReason })
+        await holdConversion(client, conversionId, decision, holdReason)
+      }
+    } else {
+      existing = await lockConversion(client, postback)
       conversionId = existing.id
+      const holdReason = review(existing.expected)
       // The user may have come with an earlier postback (pending with user, approval without).
       const hasUser = existing.userId !== null || postback.userId !== null
-      decision = decideTransition(existing, { ...situation, hasUser })
+      decision = decideTransition(existing, { ...situation, hasUser, holdReason })
       if (decision.outcome === 'duplicate') decision = withMismatch(decision, existing, postback)
       else if (decision.status && decision.status !== existing.status) {
         await updateConversion(client, existing.id, decision, postback, points, holdReason)
@@ -125,6 +137,8 @@ type Existing = Current & {
   userId: string | null
   payout: string | null
   points: bigint
+  /** The offer's expected payout, if the operator set one. */
+  expected: string | null
 }
 
 async function insertConversion(
@@ -133,14 +147,14 @@ async function insertConversion(
   points: bigint,
   status: ConversionStatus,
   holdReason: string | null,
-): Promise<string | null> {
-  const { rows } = await client.query<{ id: string }>(
+): Promise<{ id: string; expected: string | null } | null> {
+  const { rows } = await client.query<{ id: string; expected: string | null }>(
     `INSERT INTO conversions
        (network, tx_id, offer_id, user_id, click_id, payout, currency, points, status, network_status,
         hold_reason, sub1, sub2, sub3, sub4, sub5, ip, network_datetime, reward)
      VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8::bigint, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
      ON CONFLICT (network, tx_id) DO NOTHING
-     RETURNING id`,
+     RETURNING id, (SELECT expected_payout::text FROM offers o WHERE o.network = $1 AND o.offer_id = $3) AS expected`,
     [
       p.network,
       p.txId,
@@ -159,14 +173,24 @@ async function insertConversion(
       p.reward,
     ],
   )
-  return rows[0]?.id ?? null // null: we have seen this transaction before
+  return rows[0] ?? null // null: we have seen this transaction before
 }
 
-async function lockConversion(
+/** A new conversion whose payout turned out to need review. */
+async function holdConversion(
   client: PoolClient,
-  network: string,
-  txId: string,
-): Promise<Existing> {
+  id: string,
+  decision: Decision,
+  holdReason: string | null,
+) {
+  await client.query('UPDATE conversions SET status = $2, hold_reason = $3 WHERE id = $1', [
+    id,
+    decision.status,
+    decision.status === 'held' ? holdReason : null,
+  ])
+}
+
+async function lockConversion(client: PoolClient, p: Postback): Promise<Existing> {
   const { rows } = await client.query<{
     id: string
     status: ConversionStatus
@@ -174,16 +198,18 @@ async function lockConversion(
     payout: string | null
     points: string
     credited: boolean
+    expected: string | null
   }>(
     `SELECT id, status, user_id, payout::text, points::text,
-            EXISTS (SELECT 1 FROM ledger_entries l WHERE l.conversion_id = c.id AND l.kind = 'credit') AS credited
+            EXISTS (SELECT 1 FROM ledger_entries l WHERE l.conversion_id = c.id AND l.kind = 'credit') AS credited,
+            (SELECT expected_payout::text FROM offers o WHERE o.network = $1 AND o.offer_id = $3) AS expected
      FROM conversions c
      WHERE network = $1 AND tx_id = $2
-     FOR UPDATE`,
-    [network, txId],
+     FOR UPDATE OF c`,
+    [p.network, p.txId, p.offerId],
   )
   const row = rows[0]
-  if (!row) throw new Error(`conversion ${network}/${txId} vanished after a conflicting insert`)
+  if (!row) throw new Error(`conversion ${p.network}/${p.txId} vanished after a conflicting insert`)
   return {
     id: row.id,
     status: row.status,
@@ -191,6 +217,7 @@ async function lockConversion(
     userId: row.user_id,
     payout: row.payout,
     points: BigInt(row.points),
+    expected: row.expected,
   }
 }
 
@@ -241,23 +268,13 @@ async function moveMoney(
   return 0n
 }
 
-/** Why an approval must wait for an operator, or null when it may be credited. */
-async function reviewPayout(
-  client: PoolClient,
-  p: Postback,
-  policy: RecordPolicy,
-): Promise<string | null> {
+/** Why a credit must wait for an operator, or null when it may be credited. */
+function reviewPayout(p: Postback, policy: RecordPolicy, expected: string | null): string | null {
   if (p.payout === null) return null // reward-only networks: nothing to compare
   if (policy.maxPayout !== undefined && compareDecimals(p.payout, policy.maxPayout) > 0) {
     return `payout ${p.payout} exceeds MAX_PAYOUT ${policy.maxPayout}: held for review`
   }
-  if (p.offerId === null) return null
-  const { rows } = await client.query<{ expected: string }>(
-    'SELECT expected_payout::text AS expected FROM offers WHERE network = $1 AND offer_id = $2',
-    [p.network, p.offerId],
-  )
-  const expected = rows[0]?.expected
-  if (expected === undefined) return null
+  if (expected === null || p.offerId === null) return null
   const limit = addFraction(expected, policy.payoutTolerance)
   if (compareDecimals(p.payout, limit) <= 0) return null
   return `payout ${p.payout} exceeds offer ${p.offerId}'s expected ${normalizeDecimal(expected)} by more than ${policy.payoutTolerance} (limit ${limit}): held for review`
