@@ -12,6 +12,7 @@ import {
   freshDatabase,
   report,
   SECRET,
+  scrapeMetrics,
   sendPostback,
   serverEnv,
 } from './harness.js'
@@ -188,9 +189,14 @@ test('authorization: wrong secrets, spoofed addresses, changed amounts and admin
       "SELECT points::text FROM balances WHERE user_id = 'auth-user'",
     )
     const attacker = await db.client.query("SELECT 1 FROM balances WHERE user_id = 'attacker'")
+    const metrics = await scrapeMetrics(open.url)
+    assert.match(
+      metrics,
+      /postback_receiver_postbacks_total\{network="default",outcome="BAD_SECRET"\}/,
+    )
     const leaks = await findLeakedSecrets(
       db.client,
-      [open.output(), fenced.output()],
+      [open.output(), fenced.output(), metrics],
       [
         SECRET,
         ADMIN_TOKEN,

@@ -7,6 +7,7 @@ import pg from 'pg'
 export const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
 export const SECRET = 'reliability-secret-0123456789'
 export const ADMIN_TOKEN = 'reliability-admin-token-0123456789'
+export const METRICS_TOKEN = 'reliability-metrics-token-0123456789'
 
 export type FreshDatabase = { url: string; client: pg.Client; drop(): Promise<void> }
 
@@ -43,6 +44,7 @@ export function serverEnv(databaseUrl: string, extra: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     POSTBACK_SECRET: SECRET,
     ADMIN_TOKEN,
+    METRICS_TOKEN,
     RATE_LIMIT_MAX: '1000000',
     DATABASE_POOL_MAX: '10',
     ...extra,
@@ -158,6 +160,15 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Scenario 5: no secret value may appear in what the service prints or stores. */
+/** The service's /metrics text, to check it for secrets too. */
+export async function scrapeMetrics(base: string): Promise<string> {
+  const response = await fetch(`${base}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  })
+  if (!response.ok) throw new Error(`/metrics answered ${response.status}`)
+  return response.text()
+}
+
 export async function findLeakedSecrets(
   client: pg.Client,
   serverOutputs: string[],

@@ -7,6 +7,8 @@ import type { Config } from './config.js'
 import type { Database } from './db/database.js'
 import { healthRoutes } from './health/routes.js'
 import { errorBody, handleError, handleNotFound } from './http/errors.js'
+import { createMetrics } from './metrics/metrics.js'
+import { metricsRoutes } from './metrics/routes.js'
 import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
 import { baseUrl } from './postbacks/postback-url.js'
 import { postbackRoutes } from './postbacks/routes.js'
@@ -51,7 +53,10 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
 
   const networks = deps.networks ?? (await createNetworkRegistry(config, deps.db))
   await app.register(healthRoutes, { db: deps.db })
-  await app.register(postbackRoutes, { config, db: deps.db, networks })
+  const metrics = createMetrics(deps.db)
+  await app.register(postbackRoutes, { config, db: deps.db, networks, metrics })
+  if (config.METRICS_TOKEN)
+    await app.register(metricsRoutes, { metrics, token: config.METRICS_TOKEN })
   if (config.ADMIN_TOKEN) {
     const options = { db: deps.db, token: config.ADMIN_TOKEN, networks, baseUrl: baseUrl(config) }
     await app.register(adminRoutes, options)

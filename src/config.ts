@@ -152,6 +152,11 @@ const VARIABLES = {
   POSTBACK_TIMEOUT_MS: { schema: integer(500, 60_000, 4000), example: '4000' },
   RATE_LIMIT_MAX: { schema: integer(1, 1_000_000, 6000), example: '6000' },
   RATE_LIMIT_WINDOW: { schema: duration('1 minute'), example: '1 minute' },
+  METRICS_TOKEN: {
+    schema: z.string().min(16, 'expected at least 16 characters').optional(),
+    example: 'a-long-random-metrics-token',
+    secret: true,
+  },
   ADMIN_TOKEN: {
     schema: z.string().min(16, 'expected at least 16 characters').optional(),
     example: 'a-long-random-admin-token',

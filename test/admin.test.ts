@@ -78,7 +78,7 @@ const UNAUTHORIZED = {
   statusCode: 401,
   code: 'UNAUTHORIZED',
   error: 'Unauthorized',
-  message: 'send the admin token as Authorization: Bearer <ADMIN_TOKEN>',
+  message: 'send the token as Authorization: Bearer <ADMIN_TOKEN>',
 }
 
 test('when an admin route is called without a token, then 401 UNAUTHORIZED with WWW-Authenticate', async () => {

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { HttpError } from '../http/errors.js'
 
 /** An onRequest hook that lets through only `Authorization: Bearer <token>`, compared in constant time. */
-export function requireBearerToken(token: string) {
+export function requireBearerToken(token: string, setting = 'ADMIN_TOKEN') {
   const expected = digest(token)
   return async (request: FastifyRequest) => {
     const header = request.headers.authorization ?? ''
@@ -12,7 +12,7 @@ export function requireBearerToken(token: string) {
       throw new HttpError(
         401,
         'UNAUTHORIZED',
-        'send the admin token as Authorization: Bearer <ADMIN_TOKEN>',
+        `send the token as Authorization: Bearer <${setting}>`,
         {
           headers: { 'www-authenticate': 'Bearer' },
         },

@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js'
 import { databaseUnavailable, HttpError, redactHttpError, toHttpError } from '../http/errors.js'
 import { redactValues } from '../http/redact.js'
 import { withDeadline } from '../lib/deadline.js'
+import type { Metrics } from '../metrics/metrics.js'
 import type { NetworkProfile } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import { sendOutcome, sendRefusal } from './answer.js'
@@ -21,12 +22,33 @@ export const BODY_LIMIT = 8 * 1024
 // Storing a refusal must not hold its answer long when the database is struggling.
 const REFUSAL_LOG_TIMEOUT_MS = 1000
 
-export type PostbackRoutesOptions = { config: Config; db: Database; networks: NetworkRegistry }
+export type PostbackRoutesOptions = {
+  config: Config
+  db: Database
+  networks: NetworkRegistry
+  metrics: Metrics
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The configured network this postback named, for metrics labels; null if none. */
+    postbackNetwork: string | null
+  }
+}
 
 export async function postbackRoutes(
   app: FastifyInstance,
-  { config, db, networks }: PostbackRoutesOptions,
+  { config, db, networks, metrics }: PostbackRoutesOptions,
 ) {
+  app.decorateRequest('postbackNetwork', null)
+  app.addHook('onResponse', async (request, reply) => {
+    const outcome = reply.getHeader('x-postback-outcome')
+    metrics.postback(
+      request.postbackNetwork ?? 'unknown',
+      typeof outcome === 'string' ? outcome : String(reply.statusCode),
+      reply.elapsedTime / 1000,
+    )
+  })
   const deadline = <T>(work: Promise<T>) =>
     withDeadline(work, config.POSTBACK_TIMEOUT_MS, databaseUnavailable)
 
@@ -74,12 +96,9 @@ export async function postbackRoutes(
     } else if (refusal.statusCode !== 429) {
       await logRefusal(request, refusal, params, network)
     }
-    return sendRefusal(
-      request,
-      reply,
-      refusal,
-      network === undefined ? undefined : networks.get(network),
-    )
+    const profile = network === undefined ? undefined : networks.get(network)
+    request.postbackNetwork = profile?.name ?? null
+    return sendRefusal(request, reply, refusal, profile)
   })
 
   async function logRefusal(
@@ -121,6 +140,7 @@ export async function postbackRoutes(
   ) {
     const params = collectParams(request.url, request.body)
     const profile = resolveNetwork(networks, request.params.network, params)
+    request.postbackNetwork = profile.name
     verifyCaller(
       {
         protocol: request.protocol,
@@ -141,6 +161,7 @@ export async function postbackRoutes(
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)
     const result = await deadline(recordPostback(db.pool, postback, policyOf(profile, config), log))
+    metrics.points(result.points < 0n ? 'reversed' : 'credited', profile.name, result.points)
     return sendOutcome(request, reply, { ...result, txId: postback.txId }, profile)
   }
 

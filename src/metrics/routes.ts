@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify'
+import { requireBearerToken } from '../admin/auth.js'
+import type { Metrics } from './metrics.js'
+
+/** GET /metrics in Prometheus text format, behind `Authorization: Bearer <METRICS_TOKEN>`. */
+export async function metricsRoutes(
+  app: FastifyInstance,
+  { metrics, token }: { metrics: Metrics; token: string },
+) {
+  app.addHook('onRequest', requireBearerToken(token, 'METRICS_TOKEN'))
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType)
+    return metrics.registry.metrics()
+  })
+}
