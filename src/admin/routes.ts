@@ -14,6 +14,7 @@ import {
   reviewConversion,
   upsertOffer,
 } from './queries.js'
+import { conversionStats } from './stats.js'
 
 const page = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -86,6 +87,33 @@ export async function adminRoutes(
     return upsertOffer(db.pool, body.network, offerId, body.expectedPayout)
   })
 
+  app.get('/admin/stats', async (request) => {
+    const localTime = z
+      .string()
+      .regex(
+        /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/,
+        'must be a local date or date-time such as 2026-11-25 or 2026-11-25T08:00',
+      )
+    const query = parseInput(
+      z.object({
+        from: localTime.optional(),
+        to: localTime.optional(),
+        by: z.enum(['network', 'offer', 'day']).default('network'),
+        tz: z
+          .string()
+          .default('UTC')
+          .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin'),
+      }),
+      request.query,
+    )
+    return conversionStats(db.pool, {
+      from: query.from,
+      to: query.to,
+      by: query.by,
+      timeZone: query.tz,
+    })
+  })
+
   app.get('/admin/networks', async () => ({
     items: networks.names().map((name) => {
       const profile = networks.get(name)
@@ -127,5 +155,14 @@ export async function adminRoutes(
       const params = parseInput(z.object({ id }), request.params)
       return reviewConversion(db.pool, params.id, verdict)
     })
+  }
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name })
+    return true
+  } catch {
+    return false
   }
 }
