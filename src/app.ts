@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { adminRoutes } from './admin/routes.js'
 import type { Config } from './config.js'
@@ -19,6 +20,8 @@ export type AppDependencies = {
   logger: Logger
   /** The networks postbacks may name; built from config (and NETWORKS_FILE) when not given. */
   networks?: NetworkRegistry
+  /** Redis for rate limits shared between instances (REDIS_URL); the caller closes it. */
+  redis?: Redis
 }
 
 /** Builds the HTTP application. Never listens: server.ts does that, tests use inject(). */
@@ -54,7 +57,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const networks = deps.networks ?? (await createNetworkRegistry(config, deps.db))
   await app.register(healthRoutes, { db: deps.db })
   const metrics = createMetrics(deps.db)
-  await app.register(postbackRoutes, { config, db: deps.db, networks, metrics })
+  await app.register(postbackRoutes, { config, db: deps.db, networks, metrics, redis: deps.redis })
   if (config.METRICS_TOKEN)
     await app.register(metricsRoutes, { metrics, token: config.METRICS_TOKEN })
   if (config.ADMIN_TOKEN) {

@@ -157,6 +157,14 @@ const VARIABLES = {
     example: 'a-long-random-metrics-token',
     secret: true,
   },
+  REDIS_URL: {
+    schema: z
+      .string()
+      .refine((s) => /^rediss?:\/\/.+/.test(s), 'expected a redis:// URL')
+      .optional(),
+    example: 'redis://127.0.0.1:6379',
+    secret: true,
+  },
   ADMIN_TOKEN: {
     schema: z.string().min(16, 'expected at least 16 characters').optional(),
     example: 'a-long-random-admin-token',

@@ -1,6 +1,7 @@
 import { buildApp } from './app.js'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
 import { createLogger } from './http/logging.js'
+import { connectRedis } from './http/redis.js'
 import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
 import { startupBanner } from './postbacks/postback-url.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
@@ -39,7 +40,12 @@ try {
   process.exit(1)
 }
 log.info({ networks: networks.names() }, `networks: ${networks.names().join(', ')}`)
-const app = await buildApp(config, { db, logger: log, networks })
+const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL) : undefined
+redis?.on('error', (error) =>
+  log.warn({ err: { message: error.message } }, 'redis unavailable: rate limits are not enforced until it is back'),
+)
+if (redis) log.info('rate limits are shared through Redis')
+const app = await buildApp(config, { db, logger: log, networks, redis })
 try {
   await app.listen({ port: config.PORT, host: config.HOST })
 } catch (error) {
@@ -72,6 +78,7 @@ async function shutdown(signal: string) {
   try {
     await app.close()
     clearInterval(sweeper)
+    redis?.disconnect()
     await db.close()
     log.info('stopped')
     process.exit(0)

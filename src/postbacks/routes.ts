@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { databaseUnavailable, HttpError, redactHttpError, toHttpError } from '../http/errors.js'
@@ -27,6 +28,8 @@ export type PostbackRoutesOptions = {
   db: Database
   networks: NetworkRegistry
   metrics: Metrics
+  /** Shares rate limits between instances when set; otherwise each keeps its own. */
+  redis?: Redis
 }
 
 declare module 'fastify' {
@@ -38,7 +41,7 @@ declare module 'fastify' {
 
 export async function postbackRoutes(
   app: FastifyInstance,
-  { config, db, networks, metrics }: PostbackRoutesOptions,
+  { config, db, networks, metrics, redis }: PostbackRoutesOptions,
 ) {
   app.decorateRequest('postbackNetwork', null)
   app.addHook('onResponse', async (request, reply) => {
@@ -70,6 +73,7 @@ export async function postbackRoutes(
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW,
+    ...(redis ? { redis, nameSpace: 'postback-receiver-rate-limit-', skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) =>
       new HttpError(
         429,

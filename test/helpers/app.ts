@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { buildApp } from '../../src/app.js'
+import { type AppDependencies, buildApp } from '../../src/app.js'
 import { createTestDatabase, type TestDatabase, testConfig } from './database.js'
 import { silentLogger } from './logging.js'
 
@@ -31,9 +31,10 @@ export function buildAppOn(
   testDb: TestDatabase,
   env: Record<string, string> = {},
   logger?: Logger,
+  deps: Partial<AppDependencies> = {},
 ) {
   const config = testConfig({ ...testDb.env, POSTBACK_SECRET: SECRET, ADMIN_TOKEN, ...env })
-  return buildApp(config, { db: testDb.db, logger: logger ?? silentLogger() })
+  return buildApp(config, { db: testDb.db, logger: logger ?? silentLogger(), ...deps })
 }
 
 /** /api/postback?… with the test secret unless the fields say otherwise. */
