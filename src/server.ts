@@ -42,7 +42,10 @@ try {
 log.info({ networks: networks.names() }, `networks: ${networks.names().join(', ')}`)
 const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL) : undefined
 redis?.on('error', (error) =>
-  log.warn({ err: { message: error.message } }, 'redis unavailable: rate limits are not enforced until it is back'),
+  log.warn(
+    { err: { message: error.message } },
+    'redis unavailable: rate limits are not enforced until it is back',
+  ),
 )
 if (redis) log.info('rate limits are shared through Redis')
 const app = await buildApp(config, { db, logger: log, networks, redis })
