@@ -165,6 +165,16 @@ const VARIABLES = {
     example: 'redis://127.0.0.1:6379',
     secret: true,
   },
+  WATCHDOG_ENABLED: { schema: boolean(false), example: 'true' },
+  WATCHDOG_INTERVAL: { schema: duration('5 minutes'), example: '5 minutes' },
+  WATCHDOG_WEBHOOK_URL: {
+    schema: z
+      .string()
+      .refine((s) => /^https?:\/\/.+/.test(s), 'expected an http(s) URL')
+      .optional(),
+    example: 'https://hooks.example.com/postback-alerts',
+    secret: true,
+  },
   ADMIN_TOKEN: {
     schema: z.string().min(16, 'expected at least 16 characters').optional(),
     example: 'a-long-random-admin-token',

@@ -5,6 +5,7 @@ import { connectRedis } from './http/redis.js'
 import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
 import { startupBanner } from './postbacks/postback-url.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
+import { startWatchdog } from './watchdog/watchdog.js'
 
 // Process edge: configuration, database, listen; close in order on SIGTERM/SIGINT.
 const startedAt = performance.now()
@@ -60,6 +61,14 @@ try {
   process.exit(1)
 }
 log.info({ startupMs: Math.round(performance.now() - startedAt) }, 'ready')
+const watchdog = config.WATCHDOG_ENABLED
+  ? startWatchdog({
+      pool: db.pool,
+      log,
+      intervalMs: config.WATCHDOG_INTERVAL,
+      webhookUrl: config.WATCHDOG_WEBHOOK_URL,
+    })
+  : undefined
 if (process.stderr.isTTY) {
   // For the operator at a terminal only: structured logs never carry the secret.
   process.stderr.write(startupBanner(config, secrets[0] ?? '', generated))
@@ -78,6 +87,7 @@ async function shutdown(signal: string) {
   // server.close() drops idle keep-alive sockets only once; a socket whose request finishes
   // later would otherwise hold the exit until its keep-alive timeout.
   const sweeper = setInterval(() => app.server.closeIdleConnections(), 100)
+  watchdog?.stop()
   try {
     await app.close()
     clearInterval(sweeper)
