@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Database } from '../db/database.js'
-import { errorBody } from '../http/errors.js'
+import { errorBody, RETRY_AFTER_SECONDS } from '../http/errors.js'
 import { withDeadline } from '../lib/deadline.js'
 
 const READY_TIMEOUT_MS = 2000
@@ -21,7 +21,7 @@ export async function healthRoutes(app: FastifyInstance, { db }: { db: Database 
       request.log.warn({ err: { message: (error as Error).message } }, 'readiness check failed')
       return reply
         .code(503)
-        .header('retry-after', '5')
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
         .send(errorBody(503, 'DATABASE_UNAVAILABLE', 'the database does not answer'))
     }
   })

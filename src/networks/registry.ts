@@ -1,11 +1,5 @@
 import type { Config } from '../config.js'
-import {
-  buildProfile,
-  DEFAULT_NETWORK,
-  defaultProfile,
-  loadNetworksFile,
-  type NetworkProfile,
-} from './profile.js'
+import { defaultProfile, loadNetworksFile, type NetworkProfile } from './profile.js'
 
 /** The networks postbacks may name. Replaced whole on reload, so a request sees one version. */
 export class NetworkRegistry {
@@ -48,5 +42,3 @@ export async function loadNetworkProfiles(
   const fromFile = config.NETWORKS_FILE ? await loadNetworksFile(config.NETWORKS_FILE, config) : []
   return [defaultProfile(config, defaultSecrets), ...fromFile]
 }
-
-export { buildProfile, DEFAULT_NETWORK }

@@ -90,11 +90,6 @@ export function verifySignature(
     : { ok: false, reason: `the ${describeLocation(spec)} does not match` }
 }
 
-/** The parameter names that carry the signature, so they are redacted and not treated as data. */
-export function signatureParamNames(spec: SignatureSpec): string[] {
-  return 'param' in spec && spec.param ? [spec.param] : []
-}
-
 function receivedSignature(
   spec: Exclude<SignatureSpec, { kind: 'none' }>,
   request: SignedRequest,

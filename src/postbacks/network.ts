@@ -1,6 +1,7 @@
 import { HttpError } from '../http/errors.js'
 import type { NetworkProfile } from '../networks/profile.js'
-import { DEFAULT_NETWORK, type NetworkRegistry } from '../networks/registry.js'
+import { DEFAULT_NETWORK } from '../networks/profile.js'
+import type { NetworkRegistry } from '../networks/registry.js'
 import { clip, type Params, pickValue } from './params.js'
 
 /** The name a postback gives: /api/postback/:network, else ?network=, else the default. */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Pool } from 'pg'
 
 const SETTING = 'postback_secret'
@@ -26,16 +26,4 @@ export async function resolvePostbackSecrets(
   const secret = rows[0]?.value
   if (!secret) throw new Error('the generated postback secret could not be stored')
   return { secrets: [secret], generated: true }
-}
-
-/** Constant-time: hashing first gives equal-length buffers, and every secret is compared. */
-export function matchesAnySecret(candidate: string, secrets: readonly string[]): boolean {
-  const digest = sha256(candidate)
-  let match = false
-  for (const secret of secrets) match = timingSafeEqual(digest, sha256(secret)) || match
-  return match
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest()
 }
