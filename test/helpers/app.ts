@@ -61,3 +61,24 @@ export async function balanceOf(testDb: TestDatabase, userId: string) {
   const row = rows[0]
   return { balance: Number(row?.balance ?? 0), ledger: Number(row?.ledger ?? 0) }
 }
+
+/** What a network sees of an answer: status, the outcome header, the body. */
+export function answerOf(response: {
+  statusCode: number
+  headers: Record<string, unknown>
+  body: string
+}) {
+  return {
+    status: response.statusCode,
+    outcome: response.headers['x-postback-outcome'] as string | undefined,
+    body: response.body,
+  }
+}
+
+/** The user's balance, after checking that it equals their ledger sum. */
+export async function consistentBalance(testDb: TestDatabase, userId: string): Promise<number> {
+  const { balance, ledger } = await balanceOf(testDb, userId)
+  if (balance !== ledger)
+    throw new Error(`balance ${balance} differs from ledger ${ledger} for ${userId}`)
+  return balance
+}

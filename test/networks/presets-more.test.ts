@@ -11,7 +11,7 @@ import {
   signatureSpecSchema,
   verifySignature,
 } from '../../src/networks/signature.js'
-import { balanceOf, SECRET, uniqueTx } from '../helpers/app.js'
+import { answerOf, consistentBalance, SECRET, uniqueTx } from '../helpers/app.js'
 import { createTestDatabase, type TestDatabase, testConfig } from '../helpers/database.js'
 import { silentLogger } from '../helpers/logging.js'
 
@@ -254,11 +254,7 @@ type Answer = { status: number; outcome: unknown; body: string }
 
 async function get(url: string): Promise<Answer> {
   const response = await app.inject({ url })
-  return {
-    status: response.statusCode,
-    outcome: response.headers['x-postback-outcome'],
-    body: response.body,
-  }
+  return answerOf(response)
 }
 
 async function post(url: string, form: string): Promise<Answer> {
@@ -268,18 +264,10 @@ async function post(url: string, form: string): Promise<Answer> {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     payload: form,
   })
-  return {
-    status: response.statusCode,
-    outcome: response.headers['x-postback-outcome'],
-    body: response.body,
-  }
+  return answerOf(response)
 }
 
-async function balance(user: string) {
-  const { balance, ledger } = await balanceOf(testDb, user)
-  assert.equal(balance, ledger, 'balance equals ledger')
-  return balance
-}
+const balance = (user: string) => consistentBalance(testDb, user)
 
 async function conversions(network: Network, txId: string) {
   const { rows } = await testDb.db.pool.query<{ n: number }>(

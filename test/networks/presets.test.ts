@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { buildProfile, defaultProfile } from '../../src/networks/profile.js'
 import { NetworkRegistry } from '../../src/networks/registry.js'
-import { balanceOf, SECRET, uniqueTx } from '../helpers/app.js'
+import { answerOf, consistentBalance, SECRET, uniqueTx } from '../helpers/app.js'
 import { createTestDatabase, type TestDatabase, testConfig } from '../helpers/database.js'
 import { silentLogger } from '../helpers/logging.js'
 
@@ -48,18 +48,10 @@ const hmac = (alg: string, key: string, text: string) =>
 
 async function get(url: string, headers: Record<string, string> = {}) {
   const response = await app.inject({ url, headers })
-  return {
-    status: response.statusCode,
-    outcome: response.headers['x-postback-outcome'],
-    body: response.body,
-  }
+  return answerOf(response)
 }
 
-async function balance(user: string) {
-  const { balance, ledger } = await balanceOf(testDb, user)
-  assert.equal(balance, ledger, 'balance equals ledger')
-  return balance
-}
+const balance = (user: string) => consistentBalance(testDb, user)
 
 test('Tapjoy: a callback with its md5 verifier credits the currency amount; a tampered one gets 403', async () => {
   const user = uniqueTx('tj-user')
