@@ -114,7 +114,8 @@ function describeLocation(spec: SignatureSpec): string {
   return [param, header].filter(Boolean).join(' or ') || 'signature'
 }
 
-function expectedSignature(
+/** The signature a request should carry for `secret` (send-test signs with it). */
+export function expectedSignature(
   spec: Exclude<SignatureSpec, { kind: 'none' | 'static_token' }>,
   request: SignedRequest,
   secret: string,

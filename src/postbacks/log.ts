@@ -14,6 +14,9 @@ export type PostbackLogEntry = {
   message: string | null
   txId: string | null
   conversionId: string | null
+  /** A replay (operator re-run of a refused postback): the refused row it re-ran, and who ran it. */
+  replayOf?: string | null
+  replayedBy?: string | null
 }
 
 // Postgres text cannot hold NUL, and a hostile request should not grow a row without bound.
@@ -35,8 +38,9 @@ export async function insertPostbackLog(
   )
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO postback_log
-       (network, method, path, query, body, headers, source_ip, status_code, outcome, message, tx_id, conversion_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       (network, method, path, query, body, headers, source_ip, status_code, outcome, message, tx_id,
+        conversion_id, replay_of, replayed_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      RETURNING id`,
     [
       clean(entry.network, 64),
@@ -51,6 +55,8 @@ export async function insertPostbackLog(
       clean(entry.message, 1024),
       clean(entry.txId, 255),
       entry.conversionId,
+      entry.replayOf ?? null,
+      clean(entry.replayedBy ?? null, 255),
     ],
   )
   return rows[0]?.id ?? ''

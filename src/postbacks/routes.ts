@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
+import type { DeliveryHooks } from '../delivery/hooks.js'
+import type { DeliveryRules } from '../delivery/rules.js'
 import { databaseUnavailable, HttpError, redactHttpError, toHttpError } from '../http/errors.js'
 import { redactValues } from '../http/redact.js'
 import { withDeadline } from '../lib/deadline.js'
@@ -30,6 +32,8 @@ export type PostbackRoutesOptions = {
   metrics: Metrics
   /** Shares rate limits between instances when set; otherwise each keeps its own. */
   redis?: Redis
+  /** Delivery rules to queue with each conversion change, and the worker to wake. */
+  deliveries?: DeliveryHooks
 }
 
 declare module 'fastify' {
@@ -41,7 +45,7 @@ declare module 'fastify' {
 
 export async function postbackRoutes(
   app: FastifyInstance,
-  { config, db, networks, metrics, redis }: PostbackRoutesOptions,
+  { config, db, networks, metrics, redis, deliveries }: PostbackRoutesOptions,
 ) {
   app.decorateRequest('postbackNetwork', null)
   app.addHook('onResponse', async (request, reply) => {
@@ -164,7 +168,9 @@ export async function postbackRoutes(
     const log = { ...describeRequest(request, networks.allSecrets()), network: profile.name }
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)
-    const result = await deadline(recordPostback(db.pool, postback, policyOf(profile, config), log))
+    const policy = policyOf(profile, config, deliveries?.rules)
+    const result = await deadline(recordPostback(db.pool, postback, policy, log))
+    if (result.deliveries > 0) deliveries?.wake()
     metrics.points(result.points < 0n ? 'reversed' : 'credited', profile.name, result.points)
     return sendOutcome(request, reply, { ...result, txId: postback.txId }, profile)
   }
@@ -204,10 +210,12 @@ export async function postbackRoutes(
   }
 }
 
-function policyOf(profile: NetworkProfile, config: Config) {
+/** What recordPostback may do for this network (shared with the CLI's replay). */
+export function policyOf(profile: NetworkProfile, config: Config, deliveries?: DeliveryRules) {
   return {
     creditPending: profile.creditPending,
     maxPayout: profile.maxPayout,
     payoutTolerance: config.PAYOUT_TOLERANCE,
+    deliveries,
   }
 }
