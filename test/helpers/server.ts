@@ -44,7 +44,7 @@ export async function startServer(
       timeoutMs,
     )
     const poll = setInterval(() => {
-      const match = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(output)
+      const match = /"msg":"Server listening at (https?:\/\/127\.0\.0\.1:\d+)"/.exec(output)
       if (match?.[1] && output.includes('"msg":"ready"')) {
         clearInterval(poll)
         clearTimeout(timer)
