@@ -1,81 +1,71 @@
 #!/usr/bin/env node
-import { loadConfigOrExit, openMigratedDatabase } from '../bootstrap.js'
-import { createLogger } from '../http/logging.js'
-import { networkPostbackUrl } from '../networks/postback-url.js'
-import { DEFAULT_NETWORK } from '../networks/profile.js'
-import { loadNetworkProfiles } from '../networks/registry.js'
-import { baseUrl, curlExample } from '../postbacks/postback-url.js'
-import { resolvePostbackSecrets } from '../postbacks/secrets.js'
+import { UsageError } from './args.js'
+import type { Command } from './command.js'
+import { adjustCommand } from './commands/adjust.js'
+import { migrateCommand } from './commands/migrate.js'
+import { offersCommand } from './commands/offers.js'
+import { reconcileCommand } from './commands/reconcile.js'
+import { replayCommand } from './commands/replay.js'
+import { retentionCommand } from './commands/retention.js'
+import { sendTestCommand } from './commands/send-test.js'
+import { urlCommand } from './commands/url.js'
+import { verifyLedgerCommand } from './commands/verify-ledger.js'
 
-// `npm run cli -- <command>` (or `postback-receiver <command>` once built). Shares the
-// service's configuration and database; no HTTP round trip.
-const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<void> }> = {
-  migrate: { help: 'apply pending database migrations and exit', run: migrateCommand },
-  url: {
-    help: "[network]  the postback URL to paste into the network's dashboard, and a curl test",
-    run: urlCommand,
-  },
+// `npx postback-receiver <command>` (or `npm run cli -- <command>`). Shares the service's
+// configuration (.env, environment) and database; no HTTP round trip where the database does.
+// Exit codes: 0 ok, 1 failure or violations found, 2 usage error.
+const COMMANDS: Record<string, Command> = {
+  url: urlCommand,
+  'send-test': sendTestCommand,
+  replay: replayCommand,
+  reconcile: reconcileCommand,
+  'verify-ledger': verifyLedgerCommand,
+  retention: retentionCommand,
+  offers: offersCommand,
+  adjust: adjustCommand,
+  migrate: migrateCommand,
 }
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(
-    ([name, command]) => `  ${name.padEnd(10)} ${command.help}`,
+    ([name, command]) => `  ${name.padEnd(14)} ${command.summary}`,
   )
-  return ['usage: postback-receiver <command>', '', 'commands:', ...lines, ''].join('\n')
+  return [
+    'usage: postback-receiver <command> [arguments]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'postback-receiver <command> --help   shows what a command does and its flags.',
+    'Settings come from the environment and .env, as for the service (DATABASE_URL, ...).',
+    '',
+  ].join('\n')
 }
 
-async function withDatabase<T>(
-  work: (db: Awaited<ReturnType<typeof openMigratedDatabase>>) => Promise<T>,
-) {
-  const config = loadConfigOrExit()
-  // Progress goes to stderr so stdout carries only the command's answer.
-  const log = createLogger({ LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL })
-  const db = await openMigratedDatabase(config, log)
-  try {
-    return await work(db)
-  } finally {
-    await db.close()
-  }
-}
-
-async function migrateCommand() {
-  await withDatabase(async () => {})
-  process.stdout.write('migrations are up to date\n')
-}
-
-async function urlCommand(args: string[]) {
-  const config = loadConfigOrExit()
-  const network = args[0] ?? DEFAULT_NETWORK
-  const { profiles } = await withDatabase(async (db) => {
-    const { secrets } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
-    return { profiles: await loadNetworkProfiles(config, secrets) }
-  })
-  const profile = profiles.find((p) => p.name === network)
-  if (!profile) {
-    throw new Error(
-      `unknown network "${network}"; configured: ${profiles.map((p) => p.name).join(', ')}`,
-    )
-  }
-  const built = networkPostbackUrl(profile, baseUrl(config))
-  const lines = [built.url, ...built.notes.map((note) => `# ${note}`)]
-  if (profile.name === DEFAULT_NETWORK)
-    lines.push('', '# test it:', curlExample(config, profile.secrets[0] ?? ''))
-  process.stdout.write(`${lines.join('\n')}\n`)
-}
+const wantsHelp = (args: string[]) => args.some((arg) => arg === '--help' || arg === '-h')
 
 const [name, ...args] = process.argv.slice(2)
-if (!name || name === '--help' || name === '-h' || name === 'help') {
+if (!name || name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
   process.stdout.write(usage())
 } else {
-  const command = COMMANDS[name]
+  const commandName = name === 'help' ? (args[0] ?? '') : name
+  const command = COMMANDS[commandName]
   if (!command) {
-    process.stderr.write(`unknown command "${name}"\n\n${usage()}`)
-    process.exit(2)
-  }
-  try {
-    await command.run(args)
-  } catch (error) {
-    process.stderr.write(`${name} failed: ${(error as Error).message}\n`)
-    process.exit(1)
+    process.stderr.write(`unknown command "${commandName}"\n\n${usage()}`)
+    process.exitCode = 2
+  } else if (name === 'help' || wantsHelp(args)) {
+    process.stdout.write(`${command.usage}\n`)
+  } else {
+    try {
+      process.exitCode = await command.run(args)
+    } catch (error) {
+      if (error instanceof UsageError) {
+        process.stderr.write(`${commandName}: ${error.message}\n\n${command.usage}\n`)
+        process.exitCode = 2
+      } else {
+        process.stderr.write(`${commandName} failed: ${(error as Error).message}\n`)
+        process.exitCode = 1
+      }
+    }
   }
 }

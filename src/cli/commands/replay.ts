@@ -1,0 +1,136 @@
+import { replayOne } from '../../operations/replay.js'
+import { type ReplayFilter, selectRefusals } from '../../operations/replay-selection.js'
+import { integerFlag, parseFlags, positionals, UsageError } from '../args.js'
+import { type Command, print } from '../command.js'
+import { operator, withContext } from '../context.js'
+import { count, createProgress } from '../progress.js'
+
+export const replayCommand: Command = {
+  summary: '<log-id> | --since <time>  re-run refused postbacks after a configuration fix',
+  usage: `usage: postback-receiver replay <postback-log-id> [--include-unauthorized] [--by <name>]
+       postback-receiver replay --since <time> [--outcome CODE] [--network NAME] [--limit N]
+                                [--include-unauthorized] [--dry-run] [--by <name>]
+
+Re-runs refused postbacks stored in the postback log (GET /admin/postbacks shows their ids)
+through the same parsing and recording as a live postback, with today's configuration: after
+you add a missing alias, a network, or fix its statuses. Idempotent: a conversion is still
+credited at most once, and a row whose replay was accepted is not replayed again. The original
+log row stays; each replay adds a row with replay_of = the original and replayed_by = you.
+
+Trust: stored requests have their secrets and signatures redacted, so a replay cannot check
+them again; it is trusted as your input. Refusals about the caller (BAD_SECRET, BAD_SIGNATURE,
+IP_NOT_ALLOWED, HTTPS_REQUIRED) are skipped unless --include-unauthorized: replay those only
+when you know they were genuine.
+
+  --since <time>      refusals received at or after this time (2026-11-25, 2026-11-25T08:00; UTC
+                      unless the time has an offset)
+  --outcome CODE      only this refusal code, e.g. MISSING_FIELD or UNKNOWN_NETWORK
+  --network NAME      only postbacks that named this network
+  --limit N           at most N rows (default 10000)
+  --dry-run           list what would be replayed, change nothing
+  --by <name>         who is replaying (default: your user@host)
+
+Exit code: 0 when every selected postback is now accepted, 1 otherwise.`,
+  async run(args) {
+    const { values, positionals: given } = parseFlags(args, {
+      since: { type: 'string' },
+      outcome: { type: 'string' },
+      network: { type: 'string' },
+      limit: { type: 'string' },
+      'include-unauthorized': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      by: { type: 'string' },
+    })
+    const [id] = positionals(given, ['postback-log-id'], 0)
+    const filter = replayFilter(id, values)
+    const by = operator(values.by)
+    const progress = createProgress()
+    const tally = { accepted: 0, refused: 0, skipped: 0, selected: 0 }
+    await withContext(async (context) => {
+      const networks = await context.networks()
+      if (!values['dry-run'])
+        print(
+          `replaying as ${by}: secrets were redacted when stored, so these are trusted as your input`,
+        )
+      for await (const stored of selectRefusals(context.db.pool, filter)) {
+        tally.selected += 1
+        const head = `#${stored.id} ${stored.receivedAt.toISOString()} ${stored.network ?? '-'} tx ${stored.txId ?? '-'} ${stored.outcome}`
+        if (stored.acceptedReplay) {
+          tally.accepted += 1
+          print(
+            `${head} -> already replayed as #${stored.acceptedReplay.id} (${stored.acceptedReplay.outcome})`,
+          )
+          continue
+        }
+        if (values['dry-run']) {
+          print(`${head} -> would replay`)
+          continue
+        }
+        const result = await replayOne(
+          { pool: context.db.pool, config: context.config, networks },
+          stored,
+          {
+            by,
+            includeUnauthorized: values['include-unauthorized'] ?? false,
+          },
+        )
+        if (result.kind === 'skipped') {
+          tally.skipped += 1
+          print(`${head} -> skipped: ${result.message}`)
+        } else if (result.statusCode === 200) {
+          tally.accepted += 1
+          const points =
+            result.points === 0n ? '' : `, ${result.points > 0n ? '+' : ''}${result.points} points`
+          print(
+            `${head} -> ${result.outcome} (conversion ${result.conversionId ?? '-'}${points}) [log #${result.replayLogId}]`,
+          )
+        } else {
+          tally.refused += 1
+          print(
+            `${head} -> still refused: ${result.statusCode} ${result.outcome} ${result.message} [log #${result.replayLogId}]`,
+          )
+        }
+        progress.update(`replayed ${count(tally.selected)} postbacks`)
+      }
+    })
+    progress.done()
+    if ('id' in filter && tally.selected === 0) throw new Error(`no postback log row ${filter.id}`)
+    if (values['dry-run']) {
+      print(`${count(tally.selected)} postback(s) selected; nothing changed (--dry-run)`)
+      return 0
+    }
+    print(
+      tally.selected === 0
+        ? 'nothing to replay'
+        : `${count(tally.selected)} selected: ${count(tally.accepted)} accepted, ${count(tally.refused)} still refused, ${count(tally.skipped)} skipped`,
+    )
+    return tally.refused + tally.skipped === 0 ? 0 : 1
+  },
+}
+
+function replayFilter(
+  id: string | undefined,
+  values: { since?: string; outcome?: string; network?: string; limit?: string },
+): ReplayFilter {
+  if (id !== undefined) {
+    if (!/^\d{1,18}$/.test(id))
+      throw new UsageError(`postback-log-id must be a number, got "${id}"`)
+    if (values.since || values.outcome || values.network)
+      throw new UsageError('give either a postback-log-id or --since (with --outcome/--network)')
+    return { id }
+  }
+  if (!values.since) throw new UsageError('give a postback-log-id, or --since for many')
+  // A time without an offset is UTC (JavaScript would read it as local time).
+  const zoned = /T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(values.since) ? `${values.since}Z` : values.since
+  const since = new Date(zoned)
+  if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(since.getTime()))
+    throw new UsageError(
+      `--since expects a date or ISO time such as 2026-11-25 or 2026-11-25T08:00Z`,
+    )
+  return {
+    since,
+    outcome: values.outcome,
+    network: values.network,
+    limit: integerFlag('limit', values.limit, 1, 10_000_000) ?? 10_000,
+  }
+}

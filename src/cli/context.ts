@@ -1,0 +1,65 @@
+import { hostname, userInfo } from 'node:os'
+import pino from 'pino'
+import { loadConfigOrExit, openMigratedDatabase } from '../bootstrap.js'
+import type { Config } from '../config.js'
+import type { Database } from '../db/database.js'
+import { createLogger } from '../http/logging.js'
+import { loadNetworkProfiles, NetworkRegistry } from '../networks/registry.js'
+import { resolvePostbackSecrets } from '../postbacks/secrets.js'
+
+export type CliContext = {
+  config: Config
+  db: Database
+  /** The networks as the service would load them now (NETWORKS_FILE, the default's secret). */
+  networks(): Promise<NetworkRegistry>
+}
+
+// Operator commands scan whole tables (reconcile, verify-ledger): the service's per-query
+// guard against a vanished server would cut them off.
+const LONG_QUERY_TIMEOUT_MS = 30 * 60_000
+
+/** Runs `work` with the service's configuration and database (migrated), then closes it. */
+export async function withContext<T>(
+  work: (context: CliContext) => Promise<T>,
+  options: { longQueries?: boolean } = {},
+): Promise<T> {
+  const loaded = loadConfigOrExit()
+  const config: Config = options.longQueries
+    ? Object.freeze({
+        ...loaded,
+        DATABASE_QUERY_TIMEOUT_MS: Math.max(
+          loaded.DATABASE_QUERY_TIMEOUT_MS,
+          LONG_QUERY_TIMEOUT_MS,
+        ),
+      })
+    : loaded
+  // Diagnostics go to stderr; stdout carries only the command's answer.
+  const log = createLogger(
+    { LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL },
+    pino.destination(2),
+  )
+  const db = await openMigratedDatabase(config, log)
+  let registry: NetworkRegistry | undefined
+  const networks = async () => {
+    if (!registry) {
+      const { secrets } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
+      registry = new NetworkRegistry(await loadNetworkProfiles(config, secrets))
+    }
+    return registry
+  }
+  try {
+    return await work({ config, db, networks })
+  } finally {
+    await db.close()
+  }
+}
+
+/** Who ran a command, for the records it leaves (replays, adjustments): --by, else user@host. */
+export function operator(by: string | undefined): string {
+  if (by) return `cli:${by}`
+  let user = 'unknown'
+  try {
+    user = userInfo().username
+  } catch {} // no passwd entry (some containers)
+  return `cli:${user}@${hostname()}`
+}

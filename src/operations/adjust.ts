@@ -1,0 +1,95 @@
+import type { Pool } from 'pg'
+import { HttpError } from '../http/errors.js'
+
+// A manual ledger adjustment: one 'adjustment' entry (no conversion, a reason, who made it)
+// and the balance, in one statement, like credits. An optional reference makes a retried
+// request (CLI re-run, HTTP retry) apply at most once.
+
+export type Adjustment = {
+  userId: string
+  /** Signed whole points: positive adds, negative takes away. */
+  points: bigint
+  reason: string
+  reference: string | null
+  by: string
+}
+
+export type AdjustmentResult = {
+  entryId: string
+  userId: string
+  points: bigint
+  reason: string
+  reference: string | null
+  /** The balance after the adjustment (now, for a repeated reference). */
+  balance: bigint
+  /** True when the reference had been applied before: nothing changed this time. */
+  duplicate: boolean
+}
+
+export const MAX_ADJUSTMENT = 10n ** 15n
+
+export async function adjustBalance(pool: Pool, adjustment: Adjustment): Promise<AdjustmentResult> {
+  const { userId, points, reason, reference, by } = adjustment
+  if (points === 0n || points > MAX_ADJUSTMENT || points < -MAX_ADJUSTMENT) {
+    throw new HttpError(
+      400,
+      'INVALID_FIELD',
+      `points must be a non-zero whole number within ±${MAX_ADJUSTMENT}`,
+    )
+  }
+  const { rows } = await pool.query<{ id: string | null; balance: string | null }>(
+    `WITH entry AS (
+       INSERT INTO ledger_entries (user_id, kind, points, reason, reference, created_by)
+       VALUES ($1, 'adjustment', $2::bigint, $3, $4, $5)
+       ON CONFLICT (reference) WHERE kind = 'adjustment' AND reference IS NOT NULL DO NOTHING
+       RETURNING id, user_id, points
+     ), balance AS (
+       INSERT INTO balances AS b (user_id, points)
+       SELECT user_id, points FROM entry
+       ON CONFLICT (user_id) DO UPDATE SET points = b.points + EXCLUDED.points, updated_at = now()
+       RETURNING points
+     )
+     SELECT (SELECT id FROM entry) AS id, (SELECT points::text FROM balance) AS balance`,
+    [userId, points.toString(), reason, reference, by],
+  )
+  const row = rows[0]
+  if (row?.id && row.balance !== null) {
+    const result = { entryId: row.id, userId, points, reason, reference }
+    return { ...result, balance: BigInt(row.balance), duplicate: false }
+  }
+  return earlierAdjustment(pool, adjustment)
+}
+
+/** The adjustment that already used this reference; refused if it was a different one. */
+async function earlierAdjustment(pool: Pool, adjustment: Adjustment): Promise<AdjustmentResult> {
+  const { rows } = await pool.query<{
+    id: string
+    user_id: string
+    points: string
+    reason: string
+    balance: string
+  }>(
+    `SELECT l.id, l.user_id, l.points::text, l.reason,
+            COALESCE((SELECT points FROM balances b WHERE b.user_id = l.user_id), 0)::text AS balance
+     FROM ledger_entries l WHERE kind = 'adjustment' AND reference = $1`,
+    [adjustment.reference],
+  )
+  const row = rows[0]
+  if (!row) throw new Error(`adjustment ${adjustment.reference} neither applied nor found`)
+  if (row.user_id !== adjustment.userId || BigInt(row.points) !== adjustment.points) {
+    throw new HttpError(
+      409,
+      'REFERENCE_USED',
+      `reference ${adjustment.reference} was already used for ${row.points} points to user ${row.user_id} (entry ${row.id}); choose a new reference`,
+    )
+  }
+  return {
+    entryId: row.id,
+    userId: row.user_id,
+    points: BigInt(row.points),
+    reason: row.reason,
+    reference: adjustment.reference,
+    balance: BigInt(row.balance),
+    duplicate: true,
+  }
+}
