@@ -16,7 +16,8 @@ export type MixResult = {
   statuses: Record<Kind, Record<number, number>>
 }
 
-export async function driveMix(base: string, connections: number, seconds: number) {
+/** `base`: one instance, or several that share the connections round-robin. */
+export async function driveMix(base: string | string[], connections: number, seconds: number) {
   const statuses: MixResult['statuses'] = {
     approval: {},
     duplicate: {},
@@ -38,7 +39,8 @@ export async function driveMix(base: string, connections: number, seconds: numbe
     Math.random() < 0.1 ? Math.floor(Math.random() * HOT_USERS) : Math.floor(Math.random() * USERS)
 
   const result = await autocannon({
-    url: base,
+    // autocannon spreads connections over an array of URLs; its types only know one.
+    url: base as string,
     connections,
     duration: seconds,
     requests: [

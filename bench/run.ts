@@ -4,10 +4,11 @@
 //   3. the built service on a fresh database under a realistic postback mix
 //   4. the database after the run: credited once, reversals = credits, balances = ledger
 // Prints a markdown table and records it in bench/RESULTS.md. Exits 1 if verification fails.
-//   npm run bench -- --seconds 15 --connections 32 [--embedded]
+//   npm run bench -- --seconds 15 --connections 32 [--embedded] [--instances 2]
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { describeStatuses, driveMix, type MixResult, unexpectedStatuses } from './mix.js'
+import { backendPids, cpuSeconds, storageByTable, walBytesSince, walPosition } from './footprint.js'
+import { describeStatuses, driveMix, unexpectedStatuses } from './mix.js'
 import { measurePgbench, type PgbenchResult } from './pgbench.js'
 import { machineDescription, markdownTable, RESULTS_FILE, writeResults } from './report.js'
 import {
@@ -20,19 +21,26 @@ import {
   stopChild,
   waitForReady,
 } from './service.js'
-import { type Verification, verifyDatabase } from './verify.js'
+import { verifyDatabase } from './verify.js'
 
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '15' },
     connections: { type: 'string', default: '32' },
     embedded: { type: 'boolean', default: false },
+    instances: { type: 'string', default: '1' },
   },
 })
 const seconds = Number(args.seconds)
 const connections = Number(args.connections)
-if (!(seconds > 0 && connections > 0)) {
-  console.error('usage: npm run bench -- [--seconds 15] [--connections 32] [--embedded]')
+const instances = Number(args.instances)
+if (
+  !(seconds > 0 && connections > 0 && Number.isInteger(instances) && instances > 0) ||
+  (args.embedded && instances > 1)
+) {
+  console.error(
+    'usage: npm run bench -- [--seconds 15] [--connections 32] [--embedded | --instances 2]',
+  )
   process.exit(2)
 }
 
@@ -53,18 +61,27 @@ async function measureBare(): Promise<autocannon.Result> {
 }
 
 async function measureService() {
-  const service = await startService({ embedded: args.embedded })
+  const service = await startService({ embedded: args.embedded, instances })
   try {
     process.stderr.write(
-      `service: ${connections} connections, ${seconds} s, ${args.embedded ? 'embedded PGlite' : 'PostgreSQL'}\n`,
+      `service: ${instances} instance(s), ${connections} connections, ${seconds} s, ${args.embedded ? 'embedded PGlite' : 'PostgreSQL'}\n`,
     )
-    const mix = await driveMix(service.base, connections, seconds)
-    const rss = readRss(service.pid)
+    const cpuBefore = cpuSeconds(service.pids)
+    const wal = service.databaseUrl ? await walPosition() : null
+    const mix = await driveMix(service.bases, connections, seconds)
+    const cost = {
+      serviceCpu: cpuSeconds(service.pids) - cpuBefore,
+      // The pool's backends started with the run, so their whole CPU time is the run's.
+      databaseCpu: service.databaseUrl ? cpuSeconds(await backendPids(service.databaseUrl)) : null,
+      walBytes: wal ? await walBytesSince(wal) : null,
+    }
+    const rss = service.pids.reduce((sum, pid) => sum + readRss(pid), 0)
     const approvals200 = mix.statuses.approval[200] ?? 0
     const verification = service.databaseUrl
       ? await verifyDatabase(service.databaseUrl, approvals200)
       : null
-    return { mix, rss, verification }
+    const storage = service.databaseUrl ? await storageByTable(service.databaseUrl) : null
+    return { mix, rss, verification, cost, storage }
   } finally {
     await service.stop()
   }
@@ -82,7 +99,7 @@ async function postgresVersion() {
 function buildTable(
   pgbench: PgbenchResult[] | null | string,
   bare: autocannon.Result,
-  service: { mix: MixResult; rss: number; verification: Verification | null },
+  service: Awaited<ReturnType<typeof measureService>>,
 ) {
   const { result, statuses } = service.mix
   const accepted = result['2xx'] / result.duration
@@ -102,7 +119,13 @@ function buildTable(
     })
     .filter(Boolean)
     .join('; ')
-  const database = args.embedded ? 'embedded PGlite' : 'PostgreSQL (fresh database)'
+  const database = args.embedded
+    ? 'embedded PGlite'
+    : `PostgreSQL (fresh database)${instances > 1 ? `, ${instances} service instances` : ''}`
+  const perThousand = (cpu: number | null) =>
+    cpu === null ? 'n/a' : `${((cpu / result['2xx']) * 1000).toFixed(2)} s`
+  const storage = service.storage
+  const conversions = storage?.find((t) => t.table === 'conversions')?.rows ?? 0
   return markdownTable([
     ['pgbench tps, 8 clients (postback transaction on PostgreSQL)', pgbenchCell(8)],
     [`pgbench tps, ${connections} clients`, pgbenchCell(connections)],
@@ -123,7 +146,25 @@ function buildTable(
     ],
     ['service non-2xx by kind and status', nonOk || 'none'],
     ['service errors / timeouts', `${result.errors} / ${result.timeouts}`],
-    ['service RSS at end (MiB)', String(service.rss)],
+    [`service RSS at end (MiB${instances > 1 ? ', all instances' : ''})`, String(service.rss)],
+    [
+      'CPU per 1,000 accepted postbacks: service processes / PostgreSQL backends',
+      `${perThousand(service.cost.serviceCpu)} / ${perThousand(service.cost.databaseCpu)}`,
+    ],
+    [
+      'WAL per accepted postback (whole cluster, other databases included)',
+      service.cost.walBytes === null
+        ? 'n/a'
+        : `${Math.round(service.cost.walBytes / result['2xx'])} bytes`,
+    ],
+    [
+      'disk per conversion (table + indexes; rows)',
+      storage && conversions > 0
+        ? storage
+            .map((t) => `${t.table} ${Math.round(t.bytes / conversions)} B (${t.rows})`)
+            .join(', ')
+        : 'n/a',
+    ],
     [
       `service / pgbench(${connections})`,
       ceiling ? `${((accepted / ceiling) * 100).toFixed(1)}%` : 'n/a',

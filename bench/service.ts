@@ -85,18 +85,29 @@ export async function createDatabase(prefix: string) {
 }
 
 export type Service = {
+  /** The first instance; `bases` lists every instance. */
   base: string
+  bases: string[]
   pid: number | undefined
+  pids: number[]
   /** null on embedded PGlite: its data directory belongs to the server process. */
   databaseUrl: string | null
   stop: () => Promise<void>
 }
 
-/** The built service (dist/server.js) on a fresh database, ready to take requests. */
-export async function startService(options: { embedded: boolean }): Promise<Service> {
+/**
+ * The built service (dist/server.js) on a fresh database, ready to take requests; with
+ * `instances` > 1, that many processes on the same database (PostgreSQL only).
+ */
+export async function startService(options: {
+  embedded: boolean
+  instances?: number
+}): Promise<Service> {
+  const instances = options.instances ?? 1
+  if (options.embedded && instances > 1)
+    throw new Error('several instances need PostgreSQL: one embedded database has one owner')
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    PORT: String(await freePort()),
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', // the default: request logging is part of the cost
     POSTBACK_SECRET: SECRET,
@@ -121,23 +132,31 @@ export async function startService(options: { embedded: boolean }): Promise<Serv
     cleanup = db.drop
   }
 
-  // The request log goes to /dev/null: writing it is part of the cost, keeping it is not.
-  const server = spawnTracked(process.execPath, ['dist/server.js'], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+  const servers: ChildProcess[] = []
+  const bases: string[] = []
   const stop = async () => {
-    await stopChild(server)
+    await Promise.all(servers.map((server) => stopChild(server)))
     await cleanup()
   }
-  const base = `http://127.0.0.1:${env.PORT}`
   try {
-    await waitForReady(`${base}/readyz`, server)
+    // One at a time: the first applies the migrations.
+    for (let i = 0; i < instances; i++) {
+      const port = await freePort()
+      // The request log goes to /dev/null: writing it is part of the cost, keeping it is not.
+      const server = spawnTracked(process.execPath, ['dist/server.js'], {
+        env: { ...env, PORT: String(port) },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
+      servers.push(server)
+      bases.push(`http://127.0.0.1:${port}`)
+      await waitForReady(`http://127.0.0.1:${port}/readyz`, server)
+    }
   } catch (error) {
     await stop()
     throw error
   }
-  return { base, pid: server.pid, databaseUrl, stop }
+  const pids = servers.map((server) => server.pid ?? 0)
+  return { base: bases[0] as string, bases, pid: pids[0], pids, databaseUrl, stop }
 }
 
 export async function waitForReady(url: string, child?: ChildProcess) {
