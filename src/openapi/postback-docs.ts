@@ -1,0 +1,130 @@
+import { z } from 'zod'
+import { BODY_LIMIT } from '../postbacks/routes.js'
+import { errorBodySchema, jsonSchema, postbackAnswer } from './answers.js'
+import { type OperationDoc, RETRY_AFTER, type ResponseDoc } from './operation.js'
+
+// GET/POST /api/postback[/:network]. The fields are the `default` network's; every other
+// network reads its own parameter names and signature (docs/NETWORKS.md).
+
+export type DefaultFields = {
+  params: Record<string, readonly string[]>
+  required: readonly string[]
+  statuses: Iterable<string>
+}
+
+export const POSTBACK_ERROR_CODES = {
+  400: [
+    'MISSING_FIELD',
+    'INVALID_FIELD',
+    'AMBIGUOUS_PARAM',
+    'UNREPLACED_MACRO',
+    'INVALID_BODY',
+    'BAD_URL',
+  ],
+  403: ['BAD_SECRET', 'BAD_SIGNATURE', 'IP_NOT_ALLOWED', 'HTTPS_REQUIRED'],
+  404: ['UNKNOWN_NETWORK'],
+  413: ['BODY_TOO_LARGE'],
+  415: ['UNSUPPORTED_MEDIA_TYPE'],
+  429: ['RATE_LIMITED'],
+  503: ['DATABASE_UNAVAILABLE'],
+} as const
+
+const DESCRIPTIONS: Record<string, string> = {
+  tx_id: "The network's transaction id: the deduplication key, per network.",
+  offer_id: 'The offer converted.',
+  payout:
+    'A plain decimal (3.50, 0, 12): at most 6 decimal places; no sign, exponent or comma. Stored exactly.',
+  user_id: 'The user to credit; when absent, sub1 is used.',
+  status: 'Absent means approved.',
+}
+
+function fieldsQuery(fields: DefaultFields) {
+  const shape: Record<string, z.ZodType> = {}
+  for (const [field, names] of Object.entries(fields.params)) {
+    const [name, ...aliases] = names
+    if (!name) continue
+    let schema: z.ZodType =
+      field === 'payout'
+        ? z.string().regex(/^\d{1,14}(\.\d{1,6})?$/)
+        : field === 'status'
+          ? z.enum([...fields.statuses] as [string, ...string[]])
+          : z.string().max(255)
+    const aka = aliases.length > 0 ? ` Also accepted as ${aliases.join(', ')}.` : ''
+    schema = schema.describe(`${DESCRIPTIONS[field] ?? 'Optional; stored as sent.'}${aka}`)
+    shape[name] = fields.required.includes(field) ? schema : schema.optional()
+  }
+  shape.secret = z
+    .string()
+    .optional()
+    .describe('One of the active secrets (or send the X-Postback-Secret header).')
+  shape.network = z
+    .string()
+    .optional()
+    .describe('The network, when the path does not name it; default: `default`.')
+  return jsonSchema(z.object(shape), 'input')
+}
+
+/** A refusal: JSON with Accept: application/json, else text `CODE: message` (or the profile's). */
+function refusal(status: keyof typeof POSTBACK_ERROR_CODES, description: string): ResponseDoc {
+  const retry: ResponseDoc['headers'] =
+    status === 503 || status === 429 ? { 'retry-after': RETRY_AFTER } : {}
+  return {
+    description,
+    headers: { 'x-postback-outcome': { description: 'the error code', type: 'string' }, ...retry },
+    content: {
+      'application/json': { schema: jsonSchema(errorBodySchema(POSTBACK_ERROR_CODES[status])) },
+      'text/plain': { schema: { type: 'string', examples: ['BAD_SECRET: the secret is wrong'] } },
+    },
+  }
+}
+
+export function postbackDoc(fields: DefaultFields, withNetworkInPath: boolean): OperationDoc {
+  return {
+    summary: withNetworkInPath ? "A named network's postback" : "The default network's postback",
+    description: [
+      'Networks call this server-to-server when a user converts. GET with query parameters, or',
+      `POST with the same fields as a form or JSON body (at most ${BODY_LIMIT} bytes); query`,
+      'parameters count too. The answer is plain text (`OK` for the default network, each',
+      'profile its own) unless the request sends `Accept: application/json`. Every answer',
+      'carries `X-Postback-Outcome`. A network profile may answer refusals with its own status',
+      'and body (Tapjoy: 403, Kiwiwall: `0`); the JSON body keeps the refusal code.',
+      'The parameters below are those of the `default` network.',
+    ].join(' '),
+    tags: ['postbacks'],
+    ...(withNetworkInPath
+      ? {
+          params: jsonSchema(
+            z.object({ network: z.string().describe('a configured network, e.g. tapjoy') }),
+            'input',
+          ),
+        }
+      : {}),
+    querystring: fieldsQuery(fields),
+    response: {
+      200: {
+        description: 'Committed: the outcome is durable (`duplicate` and `ignored` included).',
+        headers: { 'x-postback-outcome': { description: 'the outcome', type: 'string' } },
+        content: {
+          'application/json': { schema: jsonSchema(postbackAnswer) },
+          'text/plain': { schema: { type: 'string', examples: ['OK'] } },
+        },
+      },
+      400: refusal(400, 'A field is missing, invalid, ambiguous or an unreplaced macro.'),
+      403: refusal(403, 'Not authorized: secret, signature, source address or HTTPS.'),
+      404: refusal(404, 'No such network.'),
+      413: refusal(413, 'The body is too large.'),
+      415: refusal(415, 'The body is neither a form nor JSON.'),
+      429: refusal(429, 'Too many postbacks from this address (not stored).'),
+      503: refusal(503, 'The database did not answer in time; nothing is claimed recorded.'),
+    },
+  }
+}
+
+/** POST bodies carry the same fields as the query string, as a form or as JSON. */
+export function postbackBody(fieldsSchema: unknown) {
+  const media = { schema: fieldsSchema as object }
+  return {
+    required: false,
+    content: { 'application/x-www-form-urlencoded': media, 'application/json': media },
+  }
+}
