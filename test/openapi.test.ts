@@ -261,3 +261,34 @@ test('health, metrics and admin answers match the document', async () => {
     404,
   )
 })
+
+test('delivery outbox admin answers match the document', async () => {
+  const admin = (path: string, url: string, extra: object = {}) =>
+    sendAndCheck(t.app, path, { url, headers: adminHeaders, ...extra })
+  assert.equal((await admin('/admin/deliveries', '/admin/deliveries?limit=5')).statusCode, 200)
+  assert.equal((await admin('/admin/deliveries', '/admin/deliveries?state=lost')).statusCode, 400)
+  const missing = await admin('/admin/deliveries/{id}', '/admin/deliveries/99999999')
+  assert.equal(missing.json().code, 'DELIVERY_NOT_FOUND')
+  const retry = '/admin/deliveries/99999999/retry'
+  const notDead = await admin('/admin/deliveries/{id}/retry', retry, { method: 'POST' })
+  assert.equal(notDead.statusCode, 404)
+  const accepted = await t.app.inject({ url: postbackUrl(fields()), headers: json })
+  const of = `/admin/conversions/${accepted.json().conversionId}/deliveries`
+  assert.equal((await admin('/admin/conversions/{id}/deliveries', of)).statusCode, 200)
+})
+
+test('CSV export and manual adjustment answers match the document', async () => {
+  const admin = (path: string, url: string, extra: object = {}) =>
+    sendAndCheck(t.app, path, { url, headers: adminHeaders, ...extra })
+  const csv = await admin('/admin/conversions.csv', '/admin/conversions.csv')
+  assert.equal(csv.statusCode, 200)
+  const path = '/admin/users/{userId}/adjustments'
+  const url = '/admin/users/doc-adjusted/adjustments'
+  const payload = { points: 25, reason: 'goodwill', reference: uniqueTx('doc-adjust') }
+  assert.equal((await admin(path, url, { method: 'POST', payload })).statusCode, 201)
+  assert.equal((await admin(path, url, { method: 'POST', payload })).statusCode, 200)
+  const reused = await admin(path, url, { method: 'POST', payload: { ...payload, points: 26 } })
+  assert.equal(reused.json().code, 'REFERENCE_USED')
+  const invalid = await admin(path, url, { method: 'POST', payload: { points: 0, reason: 'x' } })
+  assert.equal(invalid.statusCode, 400)
+})

@@ -14,18 +14,22 @@ import { errorResponse, jsonResponse, type OperationDoc, RETRY_AFTER } from './o
 
 // The admin API (src/admin/routes.ts), behind Authorization: Bearer <ADMIN_TOKEN>.
 
-const page = {
+export const page = {
   limit: z.number().int().min(1).max(500).default(50).describe('items per page'),
   before: z.string().regex(/^\d+$/).optional().describe('`nextBefore` of the previous page'),
 }
-const query = (shape: z.ZodRawShape) => jsonSchema(z.object(shape), 'input')
+export const query = (shape: z.ZodRawShape) => jsonSchema(z.object(shape), 'input')
 const path = (...names: string[]) =>
   query(Object.fromEntries(names.map((name) => [name, z.string().min(1).max(255)])))
 
-function admin(
+/** An admin operation: its 200 answer plus the 400/401/503 every admin route may give. */
+export function admin(
   summary: string,
   answer: z.ZodType,
-  extra: Partial<OperationDoc> & { notFound?: [string, ...string[]]; conflict?: string } = {},
+  extra: Partial<OperationDoc> & {
+    notFound?: [string, ...string[]]
+    conflict?: [description: string, code: string]
+  } = {},
 ): OperationDoc {
   const { notFound, conflict, ...rest } = extra
   return {
@@ -43,7 +47,7 @@ function admin(
         'www-authenticate': { description: 'Bearer', type: 'string' },
       }),
       ...(notFound ? { 404: errorResponse('Not found.', notFound) } : {}),
-      ...(conflict ? { 409: errorResponse(conflict, ['NOT_HELD']) } : {}),
+      ...(conflict ? { 409: errorResponse(conflict[0], [conflict[1]]) } : {}),
       503: errorResponse('The database is unavailable.', ['DATABASE_UNAVAILABLE'], {
         'retry-after': RETRY_AFTER,
       }),
@@ -60,7 +64,7 @@ const review = (verdict: 'approve' | 'reject') =>
     {
       params: query({ id: z.string().regex(/^\d{1,18}$/) }),
       notFound: ['CONVERSION_NOT_FOUND'],
-      conflict: 'The conversion is not held for review.',
+      conflict: ['The conversion is not held for review.', 'NOT_HELD'],
     },
   )
 

@@ -2,7 +2,9 @@ import type { Config } from '../config.js'
 import { defaultProfile } from '../networks/profile.js'
 import { ADMIN_DOCS } from './admin-docs.js'
 import { healthAnswer, readyAnswer } from './answers.js'
+import { DELIVERY_DOCS } from './delivery-docs.js'
 import { errorResponse, jsonResponse, type OperationDoc, RETRY_AFTER } from './operation.js'
+import { OPERATIONS_DOCS } from './operations-docs.js'
 import { postbackDoc } from './postback-docs.js'
 
 // Every route's documentation by its Fastify URL. A route missing here shows in the document
@@ -46,6 +48,8 @@ export function operationDocs(config: Config): Record<string, OperationDoc> {
       },
     },
     ...ADMIN_DOCS,
+    ...DELIVERY_DOCS,
+    ...OPERATIONS_DOCS,
   }
 }
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
 import { OFFER_BODY } from './admin-docs.js'
 import { operationDocs, UNDOCUMENTED_TAG } from './operations.js'
+import { ADJUSTMENT_BODY } from './operations-docs.js'
 import { postbackBody } from './postback-docs.js'
 
 const { version } = JSON.parse(
@@ -71,6 +72,8 @@ function withRequestBodies(document: Document, fieldsSchema: unknown) {
     const post = document.paths?.[path]?.post
     if (post) post.requestBody = postbackBody(fieldsSchema)
   }
+  const adjust = document.paths?.['/admin/users/{userId}/adjustments']?.post
+  if (adjust) adjust.requestBody = { content: { 'application/json': { schema: ADJUSTMENT_BODY } } }
   const put = document.paths?.['/admin/offers/{offerId}']?.put
   if (put)
     put.requestBody = {
