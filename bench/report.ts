@@ -31,7 +31,10 @@ const LATEST = '## Latest run'
 const PREVIOUS = '## Previous runs'
 const NONE = '(none yet)'
 
-/** Puts this run on top and moves the former latest run under "Previous runs". */
+/**
+ * Puts this run on top and moves the former latest run under "Previous runs". Notes written by
+ * hand between the header and "## Latest run" are kept.
+ */
 export async function writeResults(run: {
   date: string
   command: string
@@ -40,9 +43,11 @@ export async function writeResults(run: {
 }) {
   const block = `### ${run.date}\n\nCommand: \`${run.command}\`\n\n${run.machine}\n\n${run.table}\n`
   let older = ''
+  let notes = ''
   if (existsSync(RESULTS_FILE)) {
     const text = readFileSync(RESULTS_FILE, 'utf8')
     const latestAt = text.indexOf(LATEST)
+    if (latestAt > 0 && text.startsWith(HEADER)) notes = text.slice(HEADER.length, latestAt).trim()
     const previousAt = text.indexOf(PREVIOUS)
     const latest =
       latestAt < 0
@@ -52,6 +57,7 @@ export async function writeResults(run: {
       previousAt < 0 ? '' : text.slice(previousAt + PREVIOUS.length).replace(NONE, '')
     older = [latest.trim(), previous.trim()].filter(Boolean).join('\n\n')
   }
-  const body = `${HEADER}\n${LATEST}\n\n${block}\n${PREVIOUS}\n\n${older || NONE}\n`
+  const intro = notes ? `${HEADER}\n${notes}\n` : HEADER
+  const body = `${intro}\n${LATEST}\n\n${block}\n${PREVIOUS}\n\n${older || NONE}\n`
   await writeFile(RESULTS_FILE, body)
 }
