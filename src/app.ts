@@ -6,11 +6,15 @@ import type { Logger } from 'pino'
 import { adminRoutes } from './admin/routes.js'
 import type { Config } from './config.js'
 import type { Database } from './db/database.js'
+import { deliveryAdminRoutes } from './delivery/admin-routes.js'
+import type { DeliveryHooks } from './delivery/hooks.js'
+import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
 import { healthRoutes } from './health/routes.js'
 import { errorBody, handleError, handleNotFound } from './http/errors.js'
-import { createMetrics } from './metrics/metrics.js'
+import { createMetrics, type Metrics } from './metrics/metrics.js'
 import { metricsRoutes } from './metrics/routes.js'
 import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
+import { registerOpenapiDocs } from './openapi/plugin.js'
 import { baseUrl } from './postbacks/postback-url.js'
 import { postbackRoutes } from './postbacks/routes.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
@@ -22,6 +26,10 @@ export type AppDependencies = {
   networks?: NetworkRegistry
   /** Redis for rate limits shared between instances (REDIS_URL); the caller closes it. */
   redis?: Redis
+  /** Delivery rules and the worker to wake; rules from DELIVERY_RULES_FILE and no worker when not given. */
+  deliveries?: DeliveryHooks
+  /** Shared with the delivery worker when server.ts runs one; created here otherwise. */
+  metrics?: Metrics
 }
 
 /** Builds the HTTP application. Never listens: server.ts does that, tests use inject(). */
@@ -55,14 +63,34 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.setNotFoundHandler(handleNotFound)
 
   const networks = deps.networks ?? (await createNetworkRegistry(config, deps.db))
+  // First: it documents the routes registered after it (GET /openapi.json, /docs).
+  await registerOpenapiDocs(app, config)
   await app.register(healthRoutes, { db: deps.db })
-  const metrics = createMetrics(deps.db)
-  await app.register(postbackRoutes, { config, db: deps.db, networks, metrics, redis: deps.redis })
+  const metrics = deps.metrics ?? createMetrics(deps.db)
+  const deliveries = deps.deliveries ?? {
+    rules: new DeliveryRules(await loadDeliveryRules(config)),
+    wake() {},
+  }
+  await app.register(postbackRoutes, {
+    config,
+    db: deps.db,
+    networks,
+    metrics,
+    redis: deps.redis,
+    deliveries,
+  })
   if (config.METRICS_TOKEN)
     await app.register(metricsRoutes, { metrics, token: config.METRICS_TOKEN })
   if (config.ADMIN_TOKEN) {
-    const options = { db: deps.db, token: config.ADMIN_TOKEN, networks, baseUrl: baseUrl(config) }
+    const options = {
+      db: deps.db,
+      token: config.ADMIN_TOKEN,
+      networks,
+      baseUrl: baseUrl(config),
+      deliveries,
+    }
     await app.register(adminRoutes, options)
+    await app.register(deliveryAdminRoutes, options)
   }
   return app
 }

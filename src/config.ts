@@ -15,6 +15,16 @@ function integer(min: number, max: number, fallback: number) {
     .refine((n) => n >= min && n <= max, `expected a whole number from ${min} to ${max}`)
 }
 
+/** Unset, or a whole number within bounds (a feature that is off until configured). */
+function optionalInteger(min: number, max: number) {
+  return z
+    .string()
+    .refine((s) => /^\d+$/.test(s), `expected a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `expected a whole number from ${min} to ${max}`)
+    .optional()
+}
+
 const DECIMAL = /^\d{1,14}(\.\d{1,6})?$/
 
 const decimalText = () =>
@@ -152,6 +162,10 @@ const VARIABLES = {
   POSTBACK_TIMEOUT_MS: { schema: integer(500, 60_000, 4000), example: '4000' },
   RATE_LIMIT_MAX: { schema: integer(1, 1_000_000, 6000), example: '6000' },
   RATE_LIMIT_WINDOW: { schema: duration('1 minute'), example: '1 minute' },
+  // Retention inside the service (also: the CLI's retention command); off unless set.
+  RETENTION_POSTBACK_LOG_DAYS: { schema: optionalInteger(1, 36_500), example: '90' },
+  RETENTION_ANONYMIZE_IP_DAYS: { schema: optionalInteger(0, 36_500), example: '30' },
+  RETENTION_INTERVAL: { schema: duration('1 hour'), example: '1 hour' },
   METRICS_TOKEN: {
     schema: z.string().min(16, 'expected at least 16 characters').optional(),
     example: 'a-long-random-metrics-token',
@@ -175,6 +189,16 @@ const VARIABLES = {
     example: 'https://hooks.example.com/postback-alerts',
     secret: true,
   },
+  DELIVERY_RULES_FILE: { schema: z.string().optional(), example: './deliveries.json' },
+  DELIVERY_WORKER: { schema: boolean(true), example: 'true' },
+  DELIVERY_CONCURRENCY: { schema: integer(1, 256, 8), example: '8' },
+  DELIVERY_POLL_INTERVAL: { schema: duration('1 s'), example: '1 s' },
+  DELIVERY_MAX_ATTEMPTS: { schema: integer(1, 100, 25), example: '25' },
+  DELIVERY_BACKOFF_BASE: { schema: duration('1 minute'), example: '1 minute' },
+  DELIVERY_BACKOFF_MAX: { schema: duration('1 hour'), example: '1 hour' },
+  DELIVERY_LEASE: { schema: duration('2 minutes'), example: '2 minutes' },
+  DELIVERY_ALLOW_PRIVATE: { schema: boolean(false), example: 'false' },
+  DELIVERY_SHUTDOWN_TIMEOUT: { schema: duration('5 s'), example: '5 s' },
   ADMIN_TOKEN: {
     schema: z.string().min(16, 'expected at least 16 characters').optional(),
     example: 'a-long-random-admin-token',

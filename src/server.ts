@@ -1,8 +1,13 @@
 import { buildApp } from './app.js'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
+import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
+import { startConfiguredWorker } from './delivery/start.js'
 import { createLogger } from './http/logging.js'
 import { connectRedis } from './http/redis.js'
+import { reloadTlsCertificate } from './http/tls.js'
+import { createMetrics } from './metrics/metrics.js'
 import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
+import { startRetentionSchedule } from './operations/retention-schedule.js'
 import { startupBanner } from './postbacks/postback-url.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
 import { startWatchdog } from './watchdog/watchdog.js'
@@ -33,8 +38,10 @@ if (generated) {
     'POSTBACK_SECRET is not set: using the secret generated and stored in the database (see: npm run cli -- url)',
   )
 }
+let deliveryRules: DeliveryRules
 try {
   networks = new NetworkRegistry(await loadNetworkProfiles(config, secrets))
+  deliveryRules = new DeliveryRules(await loadDeliveryRules(config))
 } catch (error) {
   log.fatal(`startup failed: ${(error as Error).message}`)
   await db.close().catch(() => {})
@@ -49,7 +56,15 @@ redis?.on('error', (error) =>
   ),
 )
 if (redis) log.info('rate limits are shared through Redis')
-const app = await buildApp(config, { db, logger: log, networks, redis })
+const metrics = createMetrics(db)
+const worker = config.DELIVERY_WORKER
+  ? startConfiguredWorker(config, db.pool, deliveryRules, log, metrics.deliveryAttempt)
+  : undefined
+log.info(
+  `delivery: ${deliveryRules.size} rule(s); ${worker ? 'worker in this process' : 'DELIVERY_WORKER=false: a separate worker process sends'}`,
+)
+const deliveries = { rules: deliveryRules, wake: () => worker?.wake() }
+const app = await buildApp(config, { db, logger: log, networks, redis, deliveries, metrics })
 try {
   await app.listen({ port: config.PORT, host: config.HOST })
 } catch (error) {
@@ -69,6 +84,17 @@ const watchdog = config.WATCHDOG_ENABLED
       webhookUrl: config.WATCHDOG_WEBHOOK_URL,
     })
   : undefined
+const retention =
+  config.RETENTION_POSTBACK_LOG_DAYS !== undefined ||
+  config.RETENTION_ANONYMIZE_IP_DAYS !== undefined
+    ? startRetentionSchedule({
+        pool: db.pool,
+        log,
+        intervalMs: config.RETENTION_INTERVAL,
+        postbackLogDays: config.RETENTION_POSTBACK_LOG_DAYS,
+        anonymizeIpDays: config.RETENTION_ANONYMIZE_IP_DAYS,
+      })
+    : undefined
 if (process.stderr.isTTY) {
   // For the operator at a terminal only: structured logs never carry the secret.
   process.stderr.write(startupBanner(config, secrets[0] ?? '', generated))
@@ -88,9 +114,12 @@ async function shutdown(signal: string) {
   // later would otherwise hold the exit until its keep-alive timeout.
   const sweeper = setInterval(() => app.server.closeIdleConnections(), 100)
   watchdog?.stop()
+  retention?.stop()
   try {
     await app.close()
     clearInterval(sweeper)
+    // Sends still out after the bound are aborted and stay queued for the next start.
+    await worker?.stop(config.DELIVERY_SHUTDOWN_TIMEOUT)
     redis?.disconnect()
     await db.close()
     log.info('stopped')
@@ -100,14 +129,21 @@ async function shutdown(signal: string) {
     process.exit(1)
   }
 }
-// SIGHUP re-reads NETWORKS_FILE; requests in flight keep the profiles they started with, and
-// a bad file leaves the running profiles in place.
+// SIGHUP re-reads the TLS certificate and key and NETWORKS_FILE; requests in flight keep the
+// profiles they started with, and a bad file leaves the running certificate or profiles in place.
 process.on('SIGHUP', async () => {
+  reloadTlsCertificate(app.server, config, log)
   try {
     networks.replace(await loadNetworkProfiles(config, secrets))
     log.info({ networks: networks.names() }, 'networks reloaded')
   } catch (error) {
     log.error(`networks not reloaded, keeping the previous ones: ${(error as Error).message}`)
+  }
+  try {
+    deliveryRules.replace(await loadDeliveryRules(config))
+    log.info(`delivery rules reloaded: ${deliveryRules.size} rule(s)`)
+  } catch (error) {
+    log.error(`delivery rules not reloaded, keeping the previous ones: ${(error as Error).message}`)
   }
 })
 process.on('SIGTERM', () => void shutdown('SIGTERM'))

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg'
 import { withTransaction } from '../db/transaction.js'
+import { enqueueDeliveries } from '../delivery/outbox.js'
+import type { DeliveryRules } from '../delivery/rules.js'
 import { HttpError } from '../http/errors.js'
 import { normalizeDecimal } from '../ledger/decimal.js'
 import { creditConversion } from '../ledger/ledger.js'
@@ -183,7 +185,12 @@ export async function upsertOffer(
 }
 
 /** Approves (credits) or rejects a conversion held for review; anything else is a 409. */
-export async function reviewConversion(pool: Pool, id: string, verdict: 'approve' | 'reject') {
+export async function reviewConversion(
+  pool: Pool,
+  id: string,
+  verdict: 'approve' | 'reject',
+  deliveries?: DeliveryRules,
+) {
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<ConversionRow>(
       `SELECT ${CONVERSION_COLUMNS} FROM conversions WHERE id = $1 FOR UPDATE`,
@@ -206,6 +213,7 @@ export async function reviewConversion(pool: Pool, id: string, verdict: 'approve
     }
     const outcome =
       verdict === 'reject' ? 'rejected' : points > 0 || row.user_id ? 'credited' : 'recorded'
+    await enqueueDeliveries(client, deliveries, { id, network: row.network }, outcome)
     return { outcome, points, conversion: toConversion({ ...row, status, updated_at: new Date() }) }
   })
 }

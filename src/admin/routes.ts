@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { Database } from '../db/database.js'
+import type { DeliveryHooks } from '../delivery/hooks.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { networkPostbackUrl } from '../networks/postback-url.js'
 import { DEFAULT_NETWORK } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import { requireBearerToken } from './auth.js'
+import { adminOperationRoutes } from './operations-routes.js'
 import {
   getUser,
   listConversions,
@@ -37,14 +39,17 @@ export type AdminRoutesOptions = {
   networks: NetworkRegistry
   /** Where networks reach this service, for the postback URLs shown. */
   baseUrl: string
+  /** Approving a held conversion notifies like a credit from a postback would. */
+  deliveries?: DeliveryHooks
 }
 
 /** The operator API, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
 export async function adminRoutes(
   app: FastifyInstance,
-  { db, token, networks, baseUrl }: AdminRoutesOptions,
+  { db, token, networks, baseUrl, deliveries }: AdminRoutesOptions,
 ) {
   app.addHook('onRequest', requireBearerToken(token))
+  adminOperationRoutes(app, { db })
 
   app.get('/admin/users/:userId', async (request) => {
     const { userId } = parseInput(z.object({ userId: name }), request.params)
@@ -153,7 +158,9 @@ export async function adminRoutes(
   for (const verdict of ['approve', 'reject'] as const) {
     app.post(`/admin/conversions/:id/${verdict}`, async (request) => {
       const params = parseInput(z.object({ id }), request.params)
-      return reviewConversion(db.pool, params.id, verdict)
+      const result = await reviewConversion(db.pool, params.id, verdict, deliveries?.rules)
+      deliveries?.wake()
+      return result
     })
   }
 }

@@ -9,6 +9,7 @@ export type Metrics = {
   registry: client.Registry
   postback(network: string, outcome: string, seconds: number): void
   points(kind: 'credited' | 'reversed', network: string, points: bigint): void
+  deliveryAttempt(result: 'delivered' | 'retry' | 'dead'): void
 }
 
 export function createMetrics(db: Database): Metrics {
@@ -44,8 +45,38 @@ export function createMetrics(db: Database): Metrics {
       this.set({ state: 'waiting' }, db.pool.waitingCount)
     },
   })
+  const deliveryAttempts = new client.Counter({
+    name: 'postback_receiver_delivery_attempts_total',
+    help: 'Delivery attempts by result: delivered, retry (failed, will try again) or dead',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  })
+  new client.Gauge({
+    name: 'postback_receiver_deliveries',
+    help: 'Deliveries in the outbox by state (pending includes those waiting for a retry)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await queryOrNull(db, DELIVERY_COUNTS)
+      if (!counts) return
+      this.set({ state: 'pending' }, Number(counts.pending))
+      this.set({ state: 'dead' }, Number(counts.dead))
+    },
+  })
+  new client.Gauge({
+    name: 'postback_receiver_delivery_overdue_seconds',
+    help: 'How long the oldest due delivery has waited for a worker (0 when none): a growing backlog',
+    registers: [registry],
+    async collect() {
+      const row = await queryOrNull(db, OLDEST_DUE)
+      if (row) this.set(Number(row.seconds))
+    },
+  })
   return {
     registry,
+    deliveryAttempt(result) {
+      deliveryAttempts.inc({ result })
+    },
     postback(network, outcome, seconds) {
       postbacks.inc({ network, outcome })
       duration.observe({ network }, seconds)
@@ -53,5 +84,20 @@ export function createMetrics(db: Database): Metrics {
     points(kind, network, amount) {
       if (amount !== 0n) points.inc({ kind, network }, Number(amount < 0n ? -amount : amount))
     },
+  }
+}
+
+const DELIVERY_COUNTS = `SELECT (SELECT count(*) FROM deliveries WHERE state = 'pending') AS pending,
+  (SELECT count(*) FROM deliveries WHERE state = 'dead') AS dead`
+const OLDEST_DUE = `SELECT COALESCE(extract(epoch FROM now() - min(next_attempt_at)), 0) AS seconds
+  FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()`
+
+/** A scrape must not fail because the database is away; the gauge keeps its last value. */
+async function queryOrNull(db: Database, sql: string): Promise<Record<string, string> | null> {
+  try {
+    const { rows } = await db.pool.query<Record<string, string>>(sql)
+    return rows[0] ?? null
+  } catch {
+    return null
   }
 }

@@ -1,5 +1,7 @@
 import type { Pool, PoolClient } from 'pg'
 import { withTransaction } from '../db/transaction.js'
+import { enqueueDeliveries } from '../delivery/outbox.js'
+import type { DeliveryRules } from '../delivery/rules.js'
 import { addFraction, compareDecimals, normalizeDecimal } from '../ledger/decimal.js'
 import { creditConversion, reverseConversion } from '../ledger/ledger.js'
 import { insertPostbackLog, type PostbackLogEntry } from './log.js'
@@ -38,6 +40,8 @@ export type RecordPolicy = {
   creditPending: boolean
   maxPayout: string | undefined
   payoutTolerance: string
+  /** Forwarding and notifications queued in the same commit (the outbox). */
+  deliveries?: DeliveryRules
 }
 
 export type RecordResult = {
@@ -47,6 +51,8 @@ export type RecordResult = {
   points: bigint
   message: string
   logId: string
+  /** Deliveries queued by this postback. */
+  deliveries: number
 }
 
 type LogContext = Omit<
@@ -114,6 +120,14 @@ export async function recordPostback(
     // A credit always comes with the postback that earns it, so it uses that postback's points.
     const userId = existing?.userId ?? postback.userId
     const moved = await moveMoney(client, decision, conversionId, userId, points)
+    const deliveries = QUEUED_OUTCOMES.has(decision.outcome)
+      ? await enqueueDeliveries(
+          client,
+          policy.deliveries,
+          { id: conversionId, network: postback.network },
+          decision.outcome,
+        )
+      : 0
     const logId = await insertPostbackLog(client, {
       ...log,
       statusCode: 200,
@@ -128,9 +142,13 @@ export async function recordPostback(
       points: moved,
       message: decision.message,
       logId,
+      deliveries,
     }
   })
 }
+
+// A repeat changes nothing, so it notifies no one.
+const QUEUED_OUTCOMES: ReadonlySet<Outcome> = new Set(['credited', 'reversed', 'held', 'recorded'])
 
 type Existing = Current & {
   id: string

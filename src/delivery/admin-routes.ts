@@ -1,0 +1,169 @@
+import type { FastifyInstance } from 'fastify'
+import type { Pool } from 'pg'
+import { z } from 'zod'
+import { requireBearerToken } from '../admin/auth.js'
+import type { Database } from '../db/database.js'
+import { HttpError } from '../http/errors.js'
+import { parseInput } from '../http/validate.js'
+import type { DeliveryHooks } from './hooks.js'
+
+const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
+
+type DeliveryRow = {
+  id: string
+  conversion_id: string
+  rule: string
+  event: string
+  state: string
+  attempts: number
+  max_attempts: number
+  next_attempt_at: Date
+  last_status: number | null
+  last_error: string | null
+  created_at: Date
+  delivered_at: Date | null
+}
+
+const COLUMNS = `id::text, conversion_id::text, rule, event, state, attempts, max_attempts,
+  next_attempt_at, last_status, last_error, created_at, delivered_at`
+
+function toDelivery(row: DeliveryRow) {
+  return {
+    id: row.id,
+    conversionId: row.conversion_id,
+    rule: row.rule,
+    event: row.event,
+    state: row.state,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    nextAttemptAt: row.state === 'pending' ? row.next_attempt_at.toISOString() : null,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    createdAt: row.created_at.toISOString(),
+    deliveredAt: row.delivered_at?.toISOString() ?? null,
+  }
+}
+
+async function attemptsOf(pool: Pool, deliveryIds: string[]) {
+  const { rows } = await pool.query<{
+    delivery_id: string
+    attempt: number
+    started_at: Date
+    url: string
+    status_code: number | null
+    latency_ms: number
+    response_excerpt: string | null
+    error: string | null
+  }>(
+    `SELECT delivery_id::text, attempt, started_at, url, status_code, latency_ms, response_excerpt, error
+     FROM delivery_attempts WHERE delivery_id = ANY($1::bigint[]) ORDER BY id`,
+    [deliveryIds],
+  )
+  return rows.map((row) => ({
+    deliveryId: row.delivery_id,
+    attempt: row.attempt,
+    startedAt: row.started_at.toISOString(),
+    url: row.url,
+    statusCode: row.status_code,
+    latencyMs: row.latency_ms,
+    responseExcerpt: row.response_excerpt,
+    error: row.error,
+  }))
+}
+
+/** Deliveries with their attempts, newest first. */
+async function withAttempts(pool: Pool, rows: DeliveryRow[]) {
+  const attempts = await attemptsOf(
+    pool,
+    rows.map((row) => row.id),
+  )
+  return rows.map((row) => ({
+    ...toDelivery(row),
+    attemptLog: attempts
+      .filter((a) => a.deliveryId === row.id)
+      .map(({ deliveryId: _, ...attempt }) => attempt),
+  }))
+}
+
+export type DeliveryAdminOptions = { db: Database; token: string; deliveries: DeliveryHooks }
+
+/** The outbox for operators: what was sent where, what failed, and a retry for the dead. */
+export async function deliveryAdminRoutes(
+  app: FastifyInstance,
+  { db, token, deliveries }: DeliveryAdminOptions,
+) {
+  app.addHook('onRequest', requireBearerToken(token))
+
+  app.get('/admin/deliveries', async (request) => {
+    const query = parseInput(
+      z.object({
+        state: z.enum(['pending', 'delivered', 'dead']).optional(),
+        conversionId: id.optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+        before: id.optional(),
+      }),
+      request.query,
+    )
+    const { rows } = await db.pool.query<DeliveryRow>(
+      `SELECT ${COLUMNS} FROM deliveries
+       WHERE ($1::text IS NULL OR state = $1)
+         AND ($2::bigint IS NULL OR conversion_id = $2)
+         AND ($3::bigint IS NULL OR id < $3)
+       ORDER BY id DESC LIMIT $4`,
+      [query.state ?? null, query.conversionId ?? null, query.before ?? null, query.limit],
+    )
+    const items = rows.map(toDelivery)
+    return { items, nextBefore: items.length === query.limit ? items.at(-1)?.id : null }
+  })
+
+  app.get('/admin/deliveries/:id', async (request) => {
+    const params = parseInput(z.object({ id }), request.params)
+    const { rows } = await db.pool.query<DeliveryRow>(
+      `SELECT ${COLUMNS} FROM deliveries WHERE id = $1`,
+      [params.id],
+    )
+    if (!rows[0]) throw notFound(params.id)
+    const [delivery] = await withAttempts(db.pool, rows)
+    return delivery
+  })
+
+  app.get('/admin/conversions/:id/deliveries', async (request) => {
+    const params = parseInput(z.object({ id }), request.params)
+    const { rows } = await db.pool.query<DeliveryRow>(
+      `SELECT ${COLUMNS} FROM deliveries WHERE conversion_id = $1 ORDER BY id`,
+      [params.id],
+    )
+    return { items: await withAttempts(db.pool, rows) }
+  })
+
+  app.post('/admin/deliveries/:id/retry', async (request) => {
+    const params = parseInput(z.object({ id }), request.params)
+    // A fresh set of attempts; the attempt log keeps the earlier ones.
+    const { rows } = await db.pool.query<DeliveryRow>(
+      `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(),
+         claim = NULL, updated_at = now()
+       WHERE id = $1 AND state = 'dead'
+       RETURNING ${COLUMNS}`,
+      [params.id],
+    )
+    const row = rows[0]
+    if (!row) {
+      const { rows: found } = await db.pool.query<{ state: string }>(
+        'SELECT state FROM deliveries WHERE id = $1',
+        [params.id],
+      )
+      if (!found[0]) throw notFound(params.id)
+      throw new HttpError(
+        409,
+        'NOT_DEAD',
+        `delivery ${params.id} is ${found[0].state}; only dead deliveries can be retried`,
+      )
+    }
+    deliveries.wake()
+    return toDelivery(row)
+  })
+}
+
+function notFound(deliveryId: string) {
+  return new HttpError(404, 'DELIVERY_NOT_FOUND', `no delivery with id ${deliveryId}`)
+}

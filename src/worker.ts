@@ -1,0 +1,48 @@
+import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
+import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
+import { startConfiguredWorker } from './delivery/start.js'
+import { createLogger } from './http/logging.js'
+
+// The delivery worker as its own process (`npm run worker`): the same code the service runs
+// in-process, for operators who set DELIVERY_WORKER=false on their web instances. Any number
+// of these may share one PostgreSQL. Embedded PGlite belongs to one process: use the service's.
+const config = loadConfigOrExit()
+let rules: DeliveryRules | undefined
+const log = createLogger(config, undefined, () => rules?.secrets() ?? [])
+if (!config.DATABASE_URL) {
+  log.fatal('the worker process needs DATABASE_URL; on the embedded database the service sends')
+  process.exit(2)
+}
+
+let db: Awaited<ReturnType<typeof openMigratedDatabase>>
+try {
+  db = await openMigratedDatabase(config, log)
+  rules = new DeliveryRules(await loadDeliveryRules(config))
+} catch (error) {
+  log.fatal(`worker startup failed: ${(error as Error).message}`)
+  process.exit(1)
+}
+const loaded = rules
+const worker = startConfiguredWorker(config, db.pool, loaded, log)
+log.info(`delivery worker ready: ${loaded.size} rule(s)`)
+
+let stopping = false
+async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  log.info({ signal }, 'delivery worker stopping: finishing sends in flight')
+  await worker.stop(config.DELIVERY_SHUTDOWN_TIMEOUT)
+  await db.close()
+  log.info('stopped')
+  process.exit(0)
+}
+process.on('SIGHUP', async () => {
+  try {
+    loaded.replace(await loadDeliveryRules(config))
+    log.info(`delivery rules reloaded: ${loaded.size} rule(s)`)
+  } catch (error) {
+    log.error(`delivery rules not reloaded, keeping the previous ones: ${(error as Error).message}`)
+  }
+})
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))
