@@ -106,7 +106,7 @@ async function walkOldRows(
          SELECT id, ${table.time} < $2 AS old FROM ${table.name}
          WHERE id > $1 ORDER BY id LIMIT $3
        ), first_young AS (SELECT min(id) AS id FROM batch WHERE NOT old)
-       SELECT (SELECT max(id) FROM batch, first_young f WHERE f.id IS NULL OR batch.id < f.id)::text AS through,
+       SELECT (SELECT max(batch.id) FROM batch, first_young f WHERE f.id IS NULL OR batch.id < f.id)::text AS through,
               (SELECT id IS NOT NULL FROM first_young) AS young,
               (SELECT count(*) FROM batch) = $3 AS full`,
       [after, cutoff, batchSize],

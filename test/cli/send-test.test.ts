@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { consistentBalance, SECRET, uniqueTx } from '../helpers/app.js'
+import { CLI_SKIP, runCli } from '../helpers/cli.js'
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
+import { type RunningServer, startServer } from '../helpers/server.js'
+
+// Signed the way each network signs: a static secret, an HMAC of the URL (BitLabs), an HMAC of
+// the sorted parameters in a header (ayeT), an MD5 digest template (Tapjoy).
+const NETWORKS = {
+  bitlabs: { preset: 'bitlabs', secrets: ['bitlabs-secret-0123'] },
+  ayet: { preset: 'ayetstudios', secrets: ['ayet-secret-012345'] },
+  tapjoy: { preset: 'tapjoy', secrets: ['tapjoy-secret-0123'] },
+}
+
+describe('send-test', { skip: CLI_SKIP }, () => {
+  let testDb: TestDatabase
+  let server: RunningServer
+  let dir: string
+  let env: Record<string, string>
+  before(async () => {
+    testDb = await createTestDatabase()
+    dir = await mkdtemp(join(tmpdir(), 'pbr-send-test-'))
+    const networks = join(dir, 'networks.json')
+    await writeFile(networks, JSON.stringify(NETWORKS))
+    env = { ...testDb.env, POSTBACK_SECRET: SECRET, NETWORKS_FILE: networks }
+    server = await startServer(env)
+  })
+  after(async () => {
+    await server?.stop()
+    await testDb?.drop()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const sendTest = (...args: string[]) => runCli(['send-test', ...args, '--url', server.url], env)
+
+  test('a test postback is credited, its repeat is a duplicate, and the secret is not printed', async () => {
+    const user = uniqueTx('user')
+    const tx = uniqueTx()
+    const run = await sendTest('--tx-id', tx, '--user-id', user, '--payout', '1.25', '--dup')
+    assert.equal(run.code, 0, run.stdout + run.stderr)
+    assert.match(run.stdout, /-> HTTP 200, outcome credited: OK/)
+    assert.match(run.stdout, /-> HTTP 200, outcome duplicate: OK/)
+    assert.match(run.stdout, /secret=\[REDACTED\]/)
+    assert.ok(!run.stdout.includes(SECRET))
+    assert.equal(await consistentBalance(testDb, user), 125)
+
+    const reversal = await sendTest(
+      '--tx-id',
+      tx,
+      '--user-id',
+      user,
+      '--payout',
+      '1.25',
+      '--status',
+      'reversed',
+    )
+    assert.equal(reversal.code, 0, reversal.stdout)
+    assert.match(reversal.stdout, /outcome reversed/)
+    assert.equal(await consistentBalance(testDb, user), 0)
+  })
+
+  test("each network's test postback carries a signature its profile accepts, reversals too", async () => {
+    for (const network of Object.keys(NETWORKS)) {
+      const user = uniqueTx(`user-${network}`)
+      const tx = uniqueTx(network)
+      const credit = await sendTest(network, '--tx-id', tx, '--user-id', user, '--reward', '40')
+      assert.equal(credit.code, 0, `${network}: ${credit.stdout}${credit.stderr}`)
+      assert.match(credit.stdout, /outcome credited/)
+      assert.equal(await consistentBalance(testDb, user), 40, network)
+      const reverse = await sendTest(
+        network,
+        '--tx-id',
+        tx,
+        '--user-id',
+        user,
+        '--reward',
+        '40',
+        '--status',
+        'reversed',
+      )
+      assert.equal(reverse.code, 0, `${network}: ${reverse.stdout}`)
+      assert.equal(await consistentBalance(testDb, user), 0, network)
+    }
+  })
+
+  test('--dry-run prints the request with its secret and sends nothing', async () => {
+    const tx = uniqueTx()
+    const run = await sendTest('--tx-id', tx, '--dry-run')
+    assert.equal(run.code, 0, run.stderr)
+    assert.equal(
+      run.stdout.trim(),
+      `GET ${server.url}/api/postback?tx_id=${tx}&offer_id=test-offer&payout=0.01&user_id=test-user&status=approved&secret=${SECRET}`,
+    )
+    const { rows } = await testDb.db.pool.query('SELECT 1 FROM conversions WHERE tx_id = $1', [tx])
+    assert.equal(rows.length, 0)
+  })
+
+  test('a refused test postback prints the reason and exits 1', async () => {
+    const run = await runCli(['send-test', '--url', server.url], {
+      ...env,
+      POSTBACK_SECRET: 'some-other-secret-0000',
+    })
+    assert.equal(run.code, 1)
+    assert.match(run.stdout, /-> HTTP 403, outcome BAD_SECRET/)
+    const nobody = await runCli(['send-test', '--url', 'http://127.0.0.1:1'], env)
+    assert.equal(nobody.code, 1)
+    assert.match(nobody.stdout, /no answer: .*is the service running/)
+  })
+})
