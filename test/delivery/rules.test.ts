@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { renderDelivery } from '../../src/delivery/render.js'
+import { DeliveryRules, parseDeliveryRules } from '../../src/delivery/rules.js'
+import { blockedAddressReason } from '../../src/delivery/ssrf.js'
+
+describe('delivery rules file', () => {
+  test('names every problem with its rule and field', () => {
+    assert.throws(
+      () =>
+        parseDeliveryRules(
+          {
+            rules: [
+              { name: 'a', on: ['credited'], url: 'https://x.example/?t={txid}' },
+              { name: 'b', on: ['paid'], url: 'ftp://x.example/' },
+              { name: 'c', on: ['credited'], url: 'https://x.example/', extra: 1 },
+            ],
+          },
+          25,
+        ),
+      (error: Error) => {
+        assert.match(error.message, /rule a: url: unknown macro \{txid\}; known: \{event\}/)
+        assert.match(error.message, /rule b: on\.0: /)
+        assert.match(error.message, /rule b: url: expected an http\(s\) URL/)
+        assert.match(error.message, /rule c: .*extra/)
+        return true
+      },
+    )
+    assert.throws(() => parseDeliveryRules([], 25), /expected \{ "rules": \[ ... \] \}/)
+  })
+
+  test('matches by event and network; defaults fill the rest', () => {
+    const rules = new DeliveryRules(
+      parseDeliveryRules(
+        {
+          rules: [
+            { name: 'all', on: ['credited'], url: 'https://a.example/' },
+            {
+              name: 'adgem-only',
+              on: ['reversed'],
+              networks: ['adgem'],
+              url: 'https://b.example/',
+            },
+          ],
+        },
+        25,
+      ),
+    )
+    assert.deepEqual(
+      rules.matching('adgem', 'reversed').map((r) => r.name),
+      ['adgem-only'],
+    )
+    assert.deepEqual(rules.matching('cpx', 'reversed'), [])
+    const all = rules.get('all')
+    assert.equal(all?.method, 'GET')
+    assert.equal(all?.maxAttempts, 25)
+    assert.equal(all?.timeoutMs, 10_000)
+  })
+})
+
+describe('rendering a delivery', () => {
+  const job = {
+    id: '42',
+    event: 'credited',
+    attempt: 1,
+    data: { tx_id: 'tx 1/2', payout: '0.290000', points: '29', sub1: 'line\r\nX-Evil: 1' },
+  }
+
+  test('payout share is exact and macros are URL-encoded', () => {
+    const [rule] = parseDeliveryRules(
+      {
+        rules: [
+          {
+            name: 'share',
+            on: ['credited'],
+            url: 'https://t.example/pb?tx={tx_id}&p={payout}&full={full_payout}',
+            payoutShare: '0.7',
+            headers: { 'X-Sub': '{sub1}' },
+          },
+        ],
+      },
+      25,
+    )
+    assert.ok(rule)
+    const request = renderDelivery(rule, job)
+    // 0.29 × 0.7 = 0.203 exactly (floating point says 0.20299999999999999).
+    assert.equal(request.url, 'https://t.example/pb?tx=tx%201%2F2&p=0.203&full=0.29')
+    assert.equal(request.headers['x-sub'], 'line X-Evil: 1', 'no header injection')
+    assert.equal(request.headers['x-delivery-id'], '42')
+  })
+})
+
+describe('SSRF guard', () => {
+  const refused = [
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.20.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    'fe80::1',
+    'fd00:ec2::254',
+    '::ffff:10.0.0.1',
+    '::ffff:127.0.0.1',
+  ]
+  const allowed = ['8.8.8.8', '203.0.113.7', '172.32.0.1', '2001:4860:4860::8888']
+  for (const address of refused) {
+    test(`refuses ${address}`, () => {
+      assert.match(blockedAddressReason(address) ?? '', /DELIVERY_ALLOW_PRIVATE/)
+    })
+  }
+  for (const address of allowed) {
+    test(`allows ${address}`, () => {
+      assert.equal(blockedAddressReason(address), null)
+    })
+  }
+})
