@@ -212,6 +212,41 @@ describe('delivery outbox', () => {
     }
   })
 
+  test('metrics count attempts by result and show the outbox by state', async () => {
+    const receiver = await startReceiver({ failFirst: 1000 })
+    const token = 'metrics-token-0123456789'
+    const setup = await setUpDelivery(
+      testDb,
+      [{ name: 'failing', on: ['credited'], url: `${receiver.url}/x`, maxAttempts: 2 }],
+      { METRICS_TOKEN: token },
+    )
+    try {
+      const { txId } = await firePostback(setup.app)
+      await eventually(
+        () => deliveriesOf(testDb, txId),
+        (rows) => rows[0]?.state === 'dead',
+      )
+      const metrics = await setup.app.inject({
+        url: '/metrics',
+        headers: { authorization: `Bearer ${token}` },
+      })
+      assert.equal(metrics.statusCode, 200)
+      assert.match(metrics.body, /postback_receiver_delivery_attempts_total\{result="retry"\} 1\n/)
+      assert.match(metrics.body, /postback_receiver_delivery_attempts_total\{result="dead"\} 1\n/)
+      const dead = await testDb.db.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM deliveries WHERE state = 'dead'`,
+      )
+      assert.match(
+        metrics.body,
+        new RegExp(`postback_receiver_deliveries\\{state="dead"\\} ${dead.rows[0]?.n}\n`),
+      )
+      assert.match(metrics.body, /postback_receiver_delivery_overdue_seconds \d/)
+    } finally {
+      await setup.close()
+      await receiver.close()
+    }
+  })
+
   test('a loopback destination is refused unless DELIVERY_ALLOW_PRIVATE; dead ones can be retried', async () => {
     const receiver = await startReceiver()
     const port = new URL(receiver.url).port

@@ -6,6 +6,7 @@ import type { Pool } from 'pg'
 import { DeliveryRules, loadDeliveryRules } from '../../src/delivery/rules.js'
 import { startConfiguredWorker } from '../../src/delivery/start.js'
 import type { DeliveryWorker } from '../../src/delivery/worker.js'
+import { createMetrics } from '../../src/metrics/metrics.js'
 import { buildAppOn, postbackUrl, uniqueTx } from '../helpers/app.js'
 import { type TestDatabase, testConfig } from '../helpers/database.js'
 import { silentLogger } from '../helpers/logging.js'
@@ -39,11 +40,19 @@ export async function setUpDelivery(
   const settings = { ...FAST_DELIVERY, DELIVERY_RULES_FILE: rulesFile, ...env }
   const config = testConfig({ ...testDb.env, ...settings })
   const loaded = new DeliveryRules(await loadDeliveryRules(config))
+  const metrics = createMetrics(testDb.db)
   const worker = withWorker
-    ? startConfiguredWorker(config, pool ?? testDb.db.pool, loaded, silentLogger())
+    ? startConfiguredWorker(
+        config,
+        pool ?? testDb.db.pool,
+        loaded,
+        silentLogger(),
+        metrics.deliveryAttempt,
+      )
     : undefined
   const app = await buildAppOn(testDb, settings, undefined, {
     deliveries: { rules: loaded, wake: () => worker?.wake() },
+    metrics,
   })
   return {
     app,
