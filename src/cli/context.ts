@@ -63,3 +63,16 @@ export function operator(by: string | undefined): string {
   } catch {} // no passwd entry (some containers)
   return `cli:${user}@${hostname()}`
 }
+
+/**
+ * The networks, opening the database only when the default network's secret lives there
+ * (POSTBACK_SECRET unset): an embedded database may be held by the running service.
+ */
+export async function loadNetworks(): Promise<{ config: Config; networks: NetworkRegistry }> {
+  const config = loadConfigOrExit()
+  if (config.POSTBACK_SECRET.length > 0) {
+    const profiles = await loadNetworkProfiles(config, config.POSTBACK_SECRET)
+    return { config, networks: new NetworkRegistry(profiles) }
+  }
+  return withContext(async (context) => ({ config, networks: await context.networks() }))
+}

@@ -30,7 +30,10 @@ test('a scheduled run deletes old log rows, anonymizes IPs and logs it; runs nev
   const fresh = uniqueTx()
   for (const tx of [old, middle, fresh])
     await t.app.inject(postbackUrl({ tx_id: tx, offer_id: 'o', payout: '1', user_id: 'u' }))
-  for (const [tx, days] of [[old, 10], [middle, 8]] as const)
+  for (const [tx, days] of [
+    [old, 10],
+    [middle, 8],
+  ] as const)
     await t.testDb.db.pool.query(
       "UPDATE postback_log SET received_at = now() - $2 * interval '1 day' WHERE tx_id = $1",
       [tx, days],

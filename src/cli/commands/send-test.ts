@@ -9,7 +9,7 @@ import { baseUrl } from '../../postbacks/postback-url.js'
 import type { NetworkStatus } from '../../postbacks/transitions.js'
 import { integerFlag, parseFlags, positionals, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
-import { withContext } from '../context.js'
+import { loadNetworks } from '../context.js'
 import { requireProfile } from './network.js'
 
 const STATUSES: NetworkStatus[] = ['approved', 'pending', 'reversed']
@@ -60,29 +60,29 @@ accepted it (and, with --dup, answered duplicate the second time), 1 otherwise.`
       return [pair.slice(0, eq), pair.slice(eq + 1)]
     })
     const timeoutMs = integerFlag('timeout-ms', values['timeout-ms'], 100, 600_000) ?? 5000
-    const request = await withContext(async (context) => {
-      const profile = requireProfile(await context.networks(), network)
-      const target = values.url ?? baseUrl(context.config)
-      try {
-        return buildTestPostback(
-          profile,
-          {
-            txId: values['tx-id'],
-            offerId: values['offer-id'],
-            payout: values.payout,
-            reward: values.reward,
-            userId: values['user-id'],
-            status,
-            extra,
-          },
-          target,
-          context.config.PUBLIC_URL ?? target,
-        )
-      } catch (error) {
-        if (error instanceof TestPostbackError) throw new UsageError(error.message)
-        throw error
-      }
-    })
+    const { config, networks } = await loadNetworks()
+    const profile = requireProfile(networks, network)
+    const target = values.url ?? baseUrl(config)
+    let request: TestPostback
+    try {
+      request = buildTestPostback(
+        profile,
+        {
+          txId: values['tx-id'],
+          offerId: values['offer-id'],
+          payout: values.payout,
+          reward: values.reward,
+          userId: values['user-id'],
+          status,
+          extra,
+        },
+        target,
+        config.PUBLIC_URL ?? target,
+      )
+    } catch (error) {
+      if (error instanceof TestPostbackError) throw new UsageError(error.message)
+      throw error
+    }
     if (values['dry-run']) {
       print(describe(request))
       return 0
