@@ -102,6 +102,8 @@ export type Service = {
 export async function startService(options: {
   embedded: boolean
   instances?: number
+  /** Extra settings for the service (e.g. DELIVERY_RULES_FILE). */
+  env?: Record<string, string>
 }): Promise<Service> {
   const instances = options.instances ?? 1
   if (options.embedded && instances > 1)
@@ -144,7 +146,7 @@ export async function startService(options: {
       const port = await freePort()
       // The request log goes to /dev/null: writing it is part of the cost, keeping it is not.
       const server = spawnTracked(process.execPath, ['dist/server.js'], {
-        env: { ...env, PORT: String(port) },
+        env: { ...env, ...options.env, PORT: String(port) },
         stdio: ['ignore', 'ignore', 'inherit'],
       })
       servers.push(server)

@@ -30,6 +30,8 @@ export type DeliveryWorker = {
   stop(timeoutMs: number): Promise<void>
 }
 
+const WAKE_GAP_MS = 10
+
 type ClaimedJob = DeliveryJob & { rule: string; maxAttempts: number; claim: string }
 
 /**
@@ -48,15 +50,33 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   let ticking = false
   let stopping = false
   let moreWaiting = false
+  let dueAt = Number.POSITIVE_INFINITY
+  let lastTick = 0
+  let wokenWhileTicking = Number.POSITIVE_INFINITY
+  let currentTick: Promise<void> | undefined
 
   function schedule(ms: number) {
-    if (stopping || ticking) return
+    if (stopping) return
+    if (ticking) {
+      // Woken while claiming: look again right after, not a poll interval later.
+      wokenWhileTicking = Math.min(wokenWhileTicking, ms)
+      return
+    }
+    // Under load every postback wakes the worker: one claim per WAKE_GAP_MS gathers them.
+    const at = Math.max(Date.now() + ms, lastTick + WAKE_GAP_MS)
+    if (timer && at >= dueAt) return
     clearTimeout(timer)
-    timer = setTimeout(tick, ms)
+    dueAt = at
+    timer = setTimeout(() => {
+      currentTick = tick()
+    }, at - Date.now())
     timer.unref()
   }
 
   async function tick() {
+    timer = undefined
+    dueAt = Number.POSITIVE_INFINITY
+    lastTick = Date.now()
     ticking = true
     let delay = pollMs
     try {
@@ -72,7 +92,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     } finally {
       ticking = false
     }
-    schedule(delay)
+    schedule(Math.min(delay, wokenWhileTicking))
+    wokenWhileTicking = Number.POSITIVE_INFINITY
   }
 
   function track(send: Promise<void>) {
@@ -147,7 +168,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     }
     options.onAttempt?.(state === 'delivered' ? 'delivered' : state === 'dead' ? 'dead' : 'retry')
     const fields = { deliveryId: job.id, rule: job.rule, event: job.event, attempt: job.attempt }
-    if (state === 'delivered') log.info({ ...fields, status: result.statusCode }, 'delivered')
+    if (state === 'delivered') log.debug({ ...fields, status: result.statusCode }, 'delivered')
     else if (state === 'dead') log.warn(fields, `delivery dead: ${redact(result.error)}`)
     else {
       log.warn(
@@ -168,6 +189,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     async stop(timeoutMs) {
       stopping = true
       clearTimeout(timer)
+      await currentTick // jobs it claims are in flight below
       const settled = () => Promise.allSettled([...inFlight])
       let waited: NodeJS.Timeout | undefined
       await Promise.race([
