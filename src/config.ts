@@ -189,6 +189,8 @@ const VARIABLES = {
     example: 'https://hooks.example.com/postback-alerts',
     secret: true,
   },
+  GROUP_COMMIT_WINDOW_MS: { schema: optionalInteger(0, 50), example: '2' },
+  GROUP_COMMIT_MAX_BATCH: { schema: integer(1, 1000, 200), example: '200' },
   DELIVERY_RULES_FILE: { schema: z.string().optional(), example: './deliveries.json' },
   DELIVERY_WORKER: { schema: boolean(true), example: 'true' },
   DELIVERY_CONCURRENCY: { schema: integer(1, 256, 8), example: '8' },

@@ -55,7 +55,7 @@ export type RecordResult = {
   deliveries: number
 }
 
-type LogContext = Omit<
+export type LogContext = Omit<
   PostbackLogEntry,
   'statusCode' | 'outcome' | 'message' | 'conversionId' | 'txId'
 >
@@ -148,7 +148,12 @@ export async function recordPostback(
 }
 
 // A repeat changes nothing, so it notifies no one.
-const QUEUED_OUTCOMES: ReadonlySet<Outcome> = new Set(['credited', 'reversed', 'held', 'recorded'])
+export const QUEUED_OUTCOMES: ReadonlySet<Outcome> = new Set([
+  'credited',
+  'reversed',
+  'held',
+  'recorded',
+])
 
 type Existing = Current & {
   id: string
@@ -287,7 +292,11 @@ async function moveMoney(
 }
 
 /** Why a credit must wait for an operator, or null when it may be credited. */
-function reviewPayout(p: Postback, policy: RecordPolicy, expected: string | null): string | null {
+export function reviewPayout(
+  p: Postback,
+  policy: RecordPolicy,
+  expected: string | null,
+): string | null {
   if (p.payout === null) return null // reward-only networks: nothing to compare
   if (policy.maxPayout !== undefined && compareDecimals(p.payout, policy.maxPayout) > 0) {
     return `payout ${p.payout} exceeds MAX_PAYOUT ${policy.maxPayout}: held for review`
@@ -299,7 +308,11 @@ function reviewPayout(p: Postback, policy: RecordPolicy, expected: string | null
 }
 
 /** A repeat whose payout or user differs is not applied; the log says what differed. */
-function withMismatch(decision: Decision, existing: Existing, p: Postback): Decision {
+export function withMismatch(
+  decision: Decision,
+  existing: Pick<Existing, 'payout' | 'points' | 'userId'>,
+  p: Postback,
+): Decision {
   const differences: string[] = []
   if (
     p.payout !== null &&

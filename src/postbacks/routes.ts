@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
@@ -14,10 +15,10 @@ import type { NetworkRegistry } from '../networks/registry.js'
 import { sendOutcome, sendRefusal } from './answer.js'
 import { describeRequest } from './describe-request.js'
 import { parsePostback } from './fields.js'
+import { createRecorder } from './group-commit.js'
 import { insertPostbackLog } from './log.js'
 import { requestedNetwork, resolveNetwork } from './network.js'
 import { collectParams, FormBody, JsonBody, type Params, pickValue, rawBodyOf } from './params.js'
-import { recordPostback } from './record.js'
 import { verifyCaller } from './verify.js'
 
 // Postbacks are a few hundred bytes; anything much larger is not one.
@@ -55,6 +56,13 @@ export async function postbackRoutes(
       typeof outcome === 'string' ? outcome : String(reply.statusCode),
       reply.elapsedTime / 1000,
     )
+  })
+  // Group commit on real PostgreSQL by default; the embedded database has one connection and
+  // no WAL flush worth sharing, so it applies postbacks one at a time unless told otherwise.
+  const record = createRecorder(db.pool, {
+    windowMs: config.GROUP_COMMIT_WINDOW_MS ?? (db.kind === 'embedded' ? 0 : 2),
+    maxBatch: config.GROUP_COMMIT_MAX_BATCH,
+    log: app.log as unknown as Logger,
   })
   const deadline = <T>(work: Promise<T>) =>
     withDeadline(work, config.POSTBACK_TIMEOUT_MS, databaseUnavailable)
@@ -169,7 +177,7 @@ export async function postbackRoutes(
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)
     const policy = policyOf(profile, config, deliveries?.rules)
-    const result = await deadline(recordPostback(db.pool, postback, policy, log))
+    const result = await deadline(record(postback, policy, log))
     if (result.deliveries > 0) deliveries?.wake()
     metrics.points(result.points < 0n ? 'reversed' : 'credited', profile.name, result.points)
     return sendOutcome(request, reply, { ...result, txId: postback.txId }, profile)
