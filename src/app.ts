@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { adminRoutes } from './admin/routes.js'
 import type { Config } from './config.js'
+import { dashboardRoutes } from './dashboard/routes.js'
 import type { Database } from './db/database.js'
 import { deliveryAdminRoutes } from './delivery/admin-routes.js'
 import type { DeliveryHooks } from './delivery/hooks.js'
@@ -91,6 +92,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     }
     await app.register(adminRoutes, options)
     await app.register(deliveryAdminRoutes, options)
+    // The operator dashboard (/dashboard): signs in with the same token.
+    await app.register(dashboardRoutes, { ...options, config })
   }
   return app
 }

@@ -1,0 +1,35 @@
+import type { Delivery } from './deliveries-data.js'
+import { formatTime, type Html, html, queryString } from './html.js'
+import { badge, confirmButton, type PageContext, page } from './layout.js'
+
+export function deliveriesPage(
+  context: PageContext,
+  state: 'dead' | 'failing',
+  items: Delivery[],
+  counts: { dead: number; failing: number },
+  pageSize: number,
+): Html {
+  const tab = (key: 'dead' | 'failing', label: string) =>
+    key === state
+      ? html`<strong>${label}</strong>`
+      : html`<a href="/dashboard/deliveries?state=${key}">${label}</a>`
+  const oldest = items.at(-1)?.id
+  return page(
+    'Deliveries',
+    'deliveries',
+    context,
+    html`<p>${tab('failing', `Failing, still retrying (${counts.failing})`)} · ${tab('dead', `Dead (${counts.dead})`)}</p>
+${items.length === 0 ? html`<p class="card muted">No ${state} deliveries.</p>` : ''}
+${items.map(
+  (
+    d,
+  ) => html`<div class="card" id="delivery-${d.id}"><div><strong>#${d.id}</strong> ${badge(d.state)} rule <code>${d.rule}</code> · ${d.event} · <a href="/dashboard/conversions/${d.conversionId}">conversion #${d.conversionId}</a> · attempts ${d.attempts}/${d.maxAttempts}${d.state === 'pending' ? ` · next try ${formatTime(d.nextAttemptAt)} UTC` : ''}</div>
+${d.lastError || d.lastStatus ? html`<div class="notice bad small">Last: ${d.lastStatus ? `HTTP ${d.lastStatus}` : ''} ${d.lastError ?? ''}</div>` : ''}
+<div class="scroll"><table class="cards"><thead><tr><th>#</th><th>Started (UTC)</th><th>URL (redacted)</th><th>Answer</th><th class="num">ms</th></tr></thead><tbody>
+${d.attemptLog.map((a) => html`<tr><td data-label="Attempt">${a.attempt}</td><td data-label="Started">${formatTime(a.startedAt)}</td><td data-label="URL"><code>${a.url}</code></td><td data-label="Answer">${a.statusCode ?? ''} ${a.error ?? a.responseExcerpt?.slice(0, 120) ?? ''}</td><td class="num" data-label="ms">${a.latencyMs}</td></tr>`)}
+</tbody></table></div>
+${d.state === 'dead' ? confirmButton({ label: 'Retry…', action: `/dashboard/deliveries/${d.id}/retry`, question: `Send delivery #${d.id} again, with a fresh set of ${d.maxAttempts} attempts?`, confirm: 'Yes, retry', csrf: context.csrf }) : ''}</div>`,
+)}
+${items.length === pageSize && oldest ? html`<p class="pager"><a href="/dashboard/deliveries${queryString({ state, before: oldest })}">Older →</a></p>` : ''}`,
+  )
+}

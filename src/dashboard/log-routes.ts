@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { HttpError } from '../http/errors.js'
+import { parseInput } from '../http/validate.js'
+import { replayFromLog } from './actions.js'
+import { page } from './layout.js'
+import { noticeOf } from './notices.js'
+import { renderEntry } from './postback-entry.js'
+import { getLogEntry, listLog } from './postback-log-data.js'
+import { filterOf, postbacksPage } from './postbacks-page.js'
+import { csrfOf, type DashboardOptions, sendHtml } from './routes.js'
+
+const PAGE_SIZE = 50
+const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
+const text = z
+  .string()
+  .trim()
+  .max(255)
+  .optional()
+  .transform((v) => v || undefined)
+const logQuery = z.object({
+  network: text,
+  outcome: text,
+  tx: text,
+  user: text,
+  period: z.enum(['1h', '24h', '7d', '30d', 'all']).default('7d'),
+  before: id.optional(),
+  after: id.optional(),
+})
+
+export function logRoutes(app: FastifyInstance, { db, config, networks }: DashboardOptions) {
+  app.get('/dashboard/postbacks', async (request, reply) => {
+    const query = parseInput(logQuery, request.query)
+    const entries = await listLog(db.pool, filterOf(query, new Date()), PAGE_SIZE)
+    const context = { csrf: csrfOf(request), notice: noticeOf(request.query) }
+    return sendHtml(reply, postbacksPage(context, networks, query, entries, PAGE_SIZE).text)
+  })
+
+  // Live updates: the rows newer than `after`, as HTML, newest first.
+  app.get('/dashboard/postbacks/rows', async (request, reply) => {
+    const query = parseInput(logQuery, request.query)
+    const after = query.after ?? '0'
+    const entries = await listLog(db.pool, { ...filterOf(query, new Date()), after }, PAGE_SIZE)
+    reply.header('x-last-id', entries[0]?.id ?? after)
+    return sendHtml(
+      reply,
+      entries.map((e) => renderEntry(e, csrfOf(request), { fresh: true }).text).join(''),
+    )
+  })
+
+  app.get('/dashboard/postbacks/:id', async (request, reply) => {
+    const params = parseInput(z.object({ id }), request.params)
+    const entry = await getLogEntry(db.pool, params.id)
+    if (!entry) throw new HttpError(404, 'NOT_FOUND', `no postback log entry #${params.id}`)
+    const context = { csrf: csrfOf(request), notice: noticeOf(request.query) }
+    return sendHtml(
+      reply,
+      page(
+        `Postback #${entry.id}`,
+        'postbacks',
+        context,
+        renderEntry(entry, context.csrf, { open: true }),
+      ).text,
+    )
+  })
+
+  app.post('/dashboard/postbacks/:id/replay', async (request, reply) => {
+    const params = parseInput(z.object({ id }), request.params)
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const result = await replayFromLog({ pool: db.pool, config, networks }, params.id, {
+      by: `dashboard from ${request.ip}`,
+      includeUnauthorized: body.include_unauthorized === '1',
+    })
+    if (result.kind === 'replayed')
+      return reply.redirect(`/dashboard/postbacks/${result.logId}?notice=replayed`, 303)
+    return reply.redirect(`/dashboard/postbacks/${params.id}?notice=${result.reason}`, 303)
+  })
+}

@@ -1,0 +1,46 @@
+import { networkPostbackUrl } from '../networks/postback-url.js'
+import type { NetworkRegistry } from '../networks/registry.js'
+import type { TestResult } from './actions.js'
+import { type Html, html } from './html.js'
+import { badge, csrfField, type PageContext, page } from './layout.js'
+
+export function networksPage(
+  context: PageContext,
+  networks: NetworkRegistry,
+  baseUrl: string,
+  result?: TestResult,
+): Html {
+  return page(
+    'Networks',
+    'networks',
+    context,
+    html`<p class="muted">Each network's postback URL in its own macro syntax: paste it into the network's dashboard. "Send test postback" builds the request the network would send, signed with its secret, and runs it through this service (from 127.0.0.1): the test user's balance really changes.</p>
+${networks.names().map((name, index) => {
+  const profile = networks.get(name)
+  if (!profile) return ''
+  const url = networkPostbackUrl(profile, baseUrl)
+  const inputId = `url-${index}`
+  const shown = result?.network === name ? result : undefined
+  return html`<section class="card" id="network-${name}">
+<h2>${name} ${profile.preset ? html`<span class="badge">${profile.preset} preset</span>` : ''}</h2>
+<p class="small muted">Signature: ${profile.signature.kind} · allowed IPs: ${profile.allowedIps.entries.length ? profile.allowedIps.entries.join(', ') : 'any'} · points from ${profile.pointsFrom}</p>
+<div class="copyrow"><input id="${inputId}" value="${url.url}" readonly aria-label="Postback URL for ${name}"><button type="button" class="secondary" data-copy="${inputId}">Copy</button></div>
+${url.notes.map((note) => html`<p class="small muted">${note}</p>`)}
+<form class="filters" method="post" action="/dashboard/networks/${name}/test">${csrfField(context.csrf)}
+<label>Test user id <input name="user" value="test-user" required maxlength="255"></label>
+<label>Status <select name="status"><option>approved</option><option>pending</option><option>reversed</option></select></label>
+<button type="submit">Send test postback</button></form>
+${shown ? testResult(shown) : ''}
+</section>`
+})}`,
+  )
+}
+
+function testResult(result: TestResult): Html {
+  const ok = result.statusCode < 400
+  return html`<div class="notice ${ok ? 'ok' : 'bad'}" role="status" data-test-result>
+<strong>Test postback ${ok ? 'accepted' : 'refused'}:</strong> HTTP ${result.statusCode} ${badge(result.outcome, result.statusCode)} · tx <code>${result.txId}</code>
+<pre>${result.request}</pre>
+<div class="small muted">Answer</div><pre>${result.answer}</pre>
+<a href="/dashboard/postbacks?tx=${encodeURIComponent(result.txId)}&amp;period=1h">See it in the postback log</a></div>`
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { parseInput } from '../http/validate.js'
+import { retryDelivery, sendTestPostback } from './actions.js'
+import { deliveryCounts, failingDeliveries } from './deliveries-data.js'
+import { deliveriesPage } from './deliveries-page.js'
+import { networksPage } from './networks-page.js'
+import { noticeOf } from './notices.js'
+import { loadOverview, OVERVIEW_PERIODS } from './overview-data.js'
+import { overviewPage } from './overview-page.js'
+import { csrfOf, type DashboardOptions, sendHtml } from './routes.js'
+
+const PAGE_SIZE = 30
+const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
+
+export function opsRoutes(app: FastifyInstance, options: DashboardOptions) {
+  const { db, config, networks, baseUrl, token } = options
+  const context = (request: { query: unknown }, csrf: string) => ({
+    csrf,
+    notice: noticeOf(request.query),
+  })
+
+  app.get('/dashboard', async (request, reply) => {
+    const q = parseInput(
+      z.object({ period: z.enum(['1h', '24h', '7d', '30d']).default('24h') }),
+      request.query,
+    )
+    const period = OVERVIEW_PERIODS.find((p) => p.key === q.period) ?? OVERVIEW_PERIODS[1]
+    const overview = await loadOverview(
+      db.pool,
+      period ?? { key: '24h', seconds: 86_400, bucketSeconds: 3600 },
+      new Date(),
+    )
+    return sendHtml(reply, overviewPage(context(request, csrfOf(request)), overview).text)
+  })
+
+  app.get('/dashboard/networks', async (request, reply) =>
+    sendHtml(reply, networksPage(context(request, csrfOf(request)), networks, baseUrl).text),
+  )
+
+  app.post('/dashboard/networks/:network/test', async (request, reply) => {
+    const { network } = parseInput(z.object({ network: z.string().max(64) }), request.params)
+    const body = parseInput(
+      z.object({
+        user: z.string().trim().min(1).max(255).default('test-user'),
+        status: z.enum(['approved', 'pending', 'reversed']).default('approved'),
+      }),
+      request.body ?? {},
+    )
+    const result = await sendTestPostback(app, { config, networks }, network, {
+      userId: body.user,
+      status: body.status,
+    })
+    return sendHtml(
+      reply,
+      networksPage(context(request, csrfOf(request)), networks, baseUrl, result).text,
+    )
+  })
+
+  app.get('/dashboard/deliveries', async (request, reply) => {
+    const q = parseInput(
+      z.object({ state: z.enum(['failing', 'dead']).default('failing'), before: id.optional() }),
+      request.query,
+    )
+    const items = await failingDeliveries(db.pool, q.state, q.before, PAGE_SIZE)
+    const counts = await deliveryCounts(db.pool)
+    return sendHtml(
+      reply,
+      deliveriesPage(context(request, csrfOf(request)), q.state, items, counts, PAGE_SIZE).text,
+    )
+  })
+
+  app.post('/dashboard/deliveries/:id/retry', async (request, reply) => {
+    const params = parseInput(z.object({ id }), request.params)
+    const notice = await retryDelivery(app, token, params.id)
+    return reply.redirect(
+      `/dashboard/deliveries?state=${notice === 'retried' ? 'failing' : 'dead'}&notice=${notice}`,
+      303,
+    )
+  })
+}

@@ -1,0 +1,60 @@
+import { explainOutcome, replayable } from './explain.js'
+import { formatTime, type Html, html } from './html.js'
+import { badge, confirmButton } from './layout.js'
+import type { LogEntry } from './postback-log-data.js'
+
+/** One postback log row: a summary line that opens to the request, answer and explanation. */
+export function renderEntry(
+  entry: LogEntry,
+  csrf: string,
+  options: { open?: boolean; fresh?: boolean } = {},
+): Html {
+  const explanation = explainOutcome(entry)
+  const refused = entry.statusCode >= 400
+  return html`<details class="entry${options.fresh ? ' fresh' : ''}" id="entry-${entry.id}" data-id="${entry.id}"${options.open ? html` open` : ''}>
+<summary><span class="when">${formatTime(entry.receivedAt)}</span>
+<span>${entry.network ?? '—'}</span>
+<span>${badge(entry.outcome, entry.statusCode)} <span class="muted small">${entry.statusCode}</span></span>
+<span class="small">${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
+<div class="body">
+<div class="explain${refused ? ' bad' : ''}"><strong>${explanation.summary}</strong>
+${explanation.details.filter(Boolean).map((line) => html`<div>${line}</div>`)}
+${explanation.fix ? html`<div class="small"><strong>What to do:</strong> ${explanation.fix}</div>` : ''}</div>
+<div class="grid2">
+<div><h2>Request (secrets redacted)</h2>
+<pre>${entry.method} ${entry.path}${entry.query ? `?${entry.query}` : ''}</pre>
+${entry.body ? html`<div class="small muted">Body</div><pre>${entry.body}</pre>` : ''}
+<div class="small muted">Headers</div><pre>${Object.entries(entry.headers)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('\n')}</pre>
+<div class="small muted">From ${entry.sourceIp ?? 'unknown'} · log #${entry.id}</div></div>
+<div><h2>Answer</h2>
+<pre>HTTP ${entry.statusCode}
+X-Postback-Outcome: ${entry.outcome}${entry.message ? `\n${entry.message}` : ''}</pre>
+${entry.conversionId ? html`<p><a href="/dashboard/conversions/${entry.conversionId}">Conversion #${entry.conversionId} and its timeline</a></p>` : ''}
+${entry.replayOf ? html`<p class="small">Replay of <a href="/dashboard/postbacks/${entry.replayOf}">#${entry.replayOf}</a>${entry.replayedBy ? ` by ${entry.replayedBy}` : ''}</p>` : ''}
+${replayControls(entry, csrf)}
+<p class="small"><a href="/dashboard/postbacks/${entry.id}">Permalink</a></p></div>
+</div></div></details>`
+}
+
+function replayControls(entry: LogEntry, csrf: string): Html | string {
+  const can = replayable(entry)
+  if (!can || entry.replayOf) return ''
+  if (entry.acceptedReplay)
+    return html`<p class="small">Replayed and accepted as <a href="/dashboard/postbacks/${entry.acceptedReplay}">#${entry.acceptedReplay}</a>.</p>`
+  const action = `/dashboard/postbacks/${entry.id}/replay`
+  const question = can.unauthorized
+    ? html`Its caller was not verified (${entry.outcome}) and the stored copy has its secret redacted, so it cannot be checked again. Replay it only if you know the network really sent it.`
+    : html`Run this postback again through today's configuration? A conversion is still credited at most once.`
+  return confirmButton({
+    label: 'Replay',
+    action,
+    question,
+    confirm: can.unauthorized ? 'It is genuine: replay' : 'Replay now',
+    csrf,
+    fields: can.unauthorized
+      ? html`<input type="hidden" name="include_unauthorized" value="1">`
+      : undefined,
+  })
+}

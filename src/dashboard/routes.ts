@@ -1,0 +1,174 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config.js'
+import type { Database } from '../db/database.js'
+import type { DeliveryHooks } from '../delivery/hooks.js'
+import { toHttpError } from '../http/errors.js'
+import type { NetworkRegistry } from '../networks/registry.js'
+import { SCRIPT, STYLE } from './assets.js'
+import {
+  clearSessionCookie,
+  DashboardAuth,
+  type Session,
+  safeEqual,
+  sameOrigin,
+  sessionCookie,
+  setSessionCookie,
+} from './auth.js'
+import { html } from './html.js'
+import { document } from './layout.js'
+import { logRoutes } from './log-routes.js'
+import { loginPage } from './login-page.js'
+import { moneyRoutes } from './money-routes.js'
+import { opsRoutes } from './ops-routes.js'
+
+export type DashboardOptions = {
+  db: Database
+  config: Config
+  token: string
+  networks: NetworkRegistry
+  baseUrl: string
+  deliveries: DeliveryHooks
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    dashboardSession: Session | null
+  }
+}
+
+const PUBLIC = new Set([
+  '/dashboard/login',
+  '/dashboard/assets/dashboard.css',
+  '/dashboard/assets/dashboard.js',
+])
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+}
+
+/** The operator dashboard at /dashboard: server-rendered pages behind ADMIN_TOKEN. */
+export async function dashboardRoutes(app: FastifyInstance, options: DashboardOptions) {
+  const auth = new DashboardAuth(options.token)
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 16 * 1024 },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  )
+  app.decorateRequest('dashboardSession', null)
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(SECURITY_HEADERS)
+    const path = request.url.split('?')[0] ?? ''
+    if (PUBLIC.has(path)) return
+    request.dashboardSession = auth.verify(sessionCookie(request))
+    if (request.dashboardSession) return
+    if (request.method === 'GET' && !path.endsWith('/rows')) {
+      const next = request.url.startsWith('/dashboard') ? request.url : '/dashboard'
+      return reply.redirect(`/dashboard/login?next=${encodeURIComponent(next)}`, 303)
+    }
+    return reply.code(401).type('text/plain; charset=utf-8').send('sign in again')
+  })
+  // Every state change needs the session's CSRF token, from a page of this host.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST' || request.url === '/dashboard/login') return
+    const sent = (request.body as Record<string, string> | undefined)?._csrf ?? ''
+    if (
+      !request.dashboardSession ||
+      !sameOrigin(request) ||
+      !safeEqual(sent, request.dashboardSession.csrf)
+    ) {
+      return reply
+        .code(403)
+        .type('text/html; charset=utf-8')
+        .send(
+          errorPage(
+            'This form expired or came from another site. Go back, reload the page and try again.',
+          ),
+        )
+    }
+  })
+  app.setErrorHandler(async (error, request, reply) => {
+    const httpError = toHttpError(error as Error)
+    if (httpError.statusCode >= 500) request.log.error({ err: error }, 'dashboard request failed')
+    return reply
+      .code(httpError.statusCode)
+      .type('text/html; charset=utf-8')
+      .send(
+        errorPage(
+          httpError.statusCode >= 500
+            ? 'Something went wrong; the details are in the service log.'
+            : httpError.message,
+        ),
+      )
+  })
+
+  app.get('/dashboard/assets/dashboard.css', async (_request, reply) =>
+    reply
+      .type('text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .send(STYLE),
+  )
+  app.get('/dashboard/assets/dashboard.js', async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .send(SCRIPT),
+  )
+
+  app.get('/dashboard/login', async (request, reply) => {
+    const next = safeNext((request.query as { next?: unknown }).next)
+    if (auth.verify(sessionCookie(request))) return reply.redirect(next, 303)
+    return sendHtml(reply, loginPage({ next }).text)
+  })
+
+  app.post('/dashboard/login', async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const next = safeNext(body.next)
+    const token = typeof body.token === 'string' ? body.token : ''
+    if (!sameOrigin(request) || !auth.tokenMatches(token)) {
+      request.log.warn({ ip: request.ip }, 'dashboard sign-in refused')
+      return sendHtml(
+        reply.code(401),
+        loginPage({ next, error: 'That is not the ADMIN_TOKEN.' }).text,
+      )
+    }
+    setSessionCookie(request, reply, auth.issue())
+    return reply.redirect(next, 303)
+  })
+
+  app.post('/dashboard/logout', async (request, reply) => {
+    clearSessionCookie(request, reply)
+    return reply.redirect('/dashboard/login', 303)
+  })
+
+  logRoutes(app, options)
+  moneyRoutes(app, options)
+  opsRoutes(app, options)
+}
+
+export function sendHtml(reply: FastifyReply, text: string) {
+  return reply.type('text/html; charset=utf-8').send(text)
+}
+
+export function csrfOf(request: FastifyRequest): string {
+  return request.dashboardSession?.csrf ?? ''
+}
+
+/** Only a path inside the dashboard: never another host (//evil.example) or scheme. */
+function safeNext(value: unknown): string {
+  return typeof value === 'string' &&
+    /^\/dashboard(?:[/?][^\\]*)?$/.test(value) &&
+    !value.startsWith('//')
+    ? value
+    : '/dashboard'
+}
+
+function errorPage(message: string): string {
+  return document(
+    'Error',
+    html`<main><div class="notice bad" role="alert">${message}</div><p><a href="/dashboard">Back to the dashboard</a></p></main>`,
+  ).text
+}
