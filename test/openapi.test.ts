@@ -94,6 +94,8 @@ test('the document is OpenAPI 3.1, every route is described, and no secret is in
   for (const path of ['/api/postback', '/api/postback/{network}', '/healthz', '/readyz'])
     assert.ok(document.paths[path], `${path} is documented`)
   assert.ok(document.paths['/metrics']?.get && document.paths['/admin/stats']?.get)
+  const ui = Object.keys(document.paths).filter((path) => path.startsWith('/dashboard'))
+  assert.deepEqual(ui, [], 'the browser dashboard is not an API')
   const text = JSON.stringify(document)
   for (const secret of [SECRET, ADMIN_TOKEN, METRICS_TOKEN]) assert.ok(!text.includes(secret))
 })

@@ -28,7 +28,7 @@ export async function registerOpenapiDocs(app: FastifyInstance, config: Config) 
         title: 'postback-receiver',
         version,
         description:
-          'Receives CPA network and offerwall postbacks: verifies, deduplicates and credits user balances exactly once.',
+          'Receives CPA network and offerwall postbacks: verifies, deduplicates and credits user balances exactly once. The operator dashboard (/dashboard) is a browser UI and not described here.',
       },
       tags: [
         { name: 'postbacks', description: 'Called by networks, server to server' },
@@ -44,7 +44,8 @@ export async function registerOpenapiDocs(app: FastifyInstance, config: Config) 
       },
     },
     transform: ({ schema, url }) => {
-      if ((schema as { hide?: boolean } | undefined)?.hide) return { schema, url }
+      if ((schema as { hide?: boolean } | undefined)?.hide || isBrowserUi(url))
+        return { schema: { hide: true }, url }
       const doc = docs[url]
       return {
         url,
@@ -62,6 +63,11 @@ export async function registerOpenapiDocs(app: FastifyInstance, config: Config) 
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}
+
+/** The operator dashboard is HTML pages and forms for a browser, not an API to call. */
+function isBrowserUi(url: string) {
+  return url === '/dashboard' || url.startsWith('/dashboard/')
 }
 
 type Document = { paths?: Record<string, Record<string, { requestBody?: unknown }>> }
