@@ -115,6 +115,10 @@ export async function startService(options: {
     POSTBACK_SECRET: SECRET,
     DOTENV_CONFIG_PATH: '/nonexistent/.env',
     RATE_LIMIT_MAX: '1000000',
+    // Compare settings, e.g. group commit off: GROUP_COMMIT_WINDOW_MS=0 npm run bench
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => name.startsWith('GROUP_COMMIT_')),
+    ),
   }
   let cleanup: () => Promise<void>
   let databaseUrl: string | null = null

@@ -34,5 +34,7 @@ export function createLogger(
       err: pino.stdSerializers.err,
     },
   }
-  return destination ? pino(options, destination) : pino(options)
+  // Asynchronous stdout: a postback never waits on a write to a slow log pipe; writes made
+  // while one is pending go out together, and pino flushes what is left when the process exits.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }))
 }

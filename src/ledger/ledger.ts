@@ -11,8 +11,9 @@ export async function creditConversion(
   userId: string,
   points: bigint,
 ): Promise<boolean> {
-  const { rowCount } = await client.query(
-    `WITH entry AS (
+  const { rowCount } = await client.query({
+    name: 'credit-conversion',
+    text: `WITH entry AS (
        INSERT INTO ledger_entries (user_id, conversion_id, kind, points)
        VALUES ($1, $2, 'credit', $3::bigint)
        ON CONFLICT DO NOTHING
@@ -21,8 +22,8 @@ export async function creditConversion(
      INSERT INTO balances AS b (user_id, points)
      SELECT user_id, points FROM entry
      ON CONFLICT (user_id) DO UPDATE SET points = b.points + EXCLUDED.points, updated_at = now()`,
-    [userId, conversionId, points.toString()],
-  )
+    values: [userId, conversionId, points.toString()],
+  })
   return rowCount === 1
 }
 

@@ -18,6 +18,11 @@ export type GroupCommitOptions = {
   /** How long the first postback of a batch waits for company; 0 turns batching off. */
   windowMs: number
   maxBatch: number
+  /**
+   * Batches written at once, each on its own connection. A transaction always goes to the same
+   * lane, so lanes never contend for one conversion; balances are locked in user order.
+   */
+  lanes: number
   log: Logger
 }
 
@@ -34,6 +39,26 @@ export function createRecorder(pool: Pool, options: GroupCommitOptions): Recorde
   if (options.windowMs <= 0) {
     return (postback, policy, log) => recordPostback(pool, postback, policy, log)
   }
+  const lanes = Array.from({ length: Math.max(1, options.lanes) }, () => createLane(pool, options))
+  return (postback, policy, log) => {
+    const lane = lanes[laneOf(postback.network, postback.txId, lanes.length)] as Recorder
+    return lane(postback, policy, log)
+  }
+}
+
+/** FNV-1a of the transaction's key: cheap, and the same key always lands in the same lane. */
+function laneOf(network: string, txId: string, count: number): number {
+  if (count === 1) return 0
+  let hash = 0x811c9dc5
+  const key = `${network}\u0000${txId}`
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) % count
+}
+
+function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
   let waiting: Waiting[] = []
   let timer: NodeJS.Timeout | undefined
   let writing = false

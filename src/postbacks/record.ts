@@ -171,14 +171,15 @@ async function insertConversion(
   status: ConversionStatus,
   holdReason: string | null,
 ): Promise<{ id: string; expected: string | null } | null> {
-  const { rows } = await client.query<{ id: string; expected: string | null }>(
-    `INSERT INTO conversions
+  const { rows } = await client.query<{ id: string; expected: string | null }>({
+    name: 'insert-conversion',
+    text: `INSERT INTO conversions
        (network, tx_id, offer_id, user_id, click_id, payout, currency, points, status, network_status,
         hold_reason, sub1, sub2, sub3, sub4, sub5, ip, network_datetime, reward)
      VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8::bigint, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
      ON CONFLICT (network, tx_id) DO NOTHING
      RETURNING id, (SELECT expected_payout::text FROM offers o WHERE o.network = $1 AND o.offer_id = $3) AS expected`,
-    [
+    values: [
       p.network,
       p.txId,
       p.offerId,
@@ -195,7 +196,7 @@ async function insertConversion(
       p.datetime,
       p.reward,
     ],
-  )
+  })
   return rows[0] ?? null // null: we have seen this transaction before
 }
 

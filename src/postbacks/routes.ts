@@ -62,6 +62,7 @@ export async function postbackRoutes(
   const record = createRecorder(db.pool, {
     windowMs: config.GROUP_COMMIT_WINDOW_MS ?? (db.kind === 'embedded' ? 0 : 2),
     maxBatch: config.GROUP_COMMIT_MAX_BATCH,
+    lanes: Math.min(config.GROUP_COMMIT_LANES, config.DATABASE_POOL_MAX),
     log: app.log as unknown as Logger,
   })
   const deadline = <T>(work: Promise<T>) =>

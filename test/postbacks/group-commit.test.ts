@@ -101,6 +101,7 @@ describe('group commit', () => {
           const recorder = createRecorder(testDb.db.pool, {
             windowMs: 20,
             maxBatch: 1000,
+            lanes: 3,
             log: silentLogger(),
           })
           const inBatch = await Promise.all(
@@ -146,6 +147,7 @@ describe('group commit', () => {
       const recorder = createRecorder(testDb.db.pool, {
         windowMs: 20,
         maxBatch: 1000,
+        lanes: 2,
         log: silentLogger(),
       })
       const policy: RecordPolicy = {
