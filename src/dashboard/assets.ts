@@ -10,7 +10,7 @@ body{margin:0;background:var(--bg);color:var(--text);line-height:1.45}
 a{color:var(--accent)}
 header.top{background:#172033;color:#fff;display:flex;flex-wrap:wrap;align-items:center;gap:.25rem 1rem;padding:.5rem 1rem}
 header.top .brand{font-weight:600;white-space:nowrap}
-header.top nav{display:flex;gap:.25rem;overflow-x:auto;flex:1 1 auto;min-width:0}
+header.top nav{display:flex;gap:.25rem;overflow-x:auto;flex:1 1 auto;min-width:0;scrollbar-width:thin}
 header.top nav a{color:#cfd8ea;text-decoration:none;padding:.35rem .6rem;border-radius:6px;white-space:nowrap}
 header.top nav a[aria-current=page]{background:#2d3a57;color:#fff}
 header.top form{margin:0}
@@ -19,6 +19,8 @@ main{max-width:1240px;margin:0 auto;padding:1rem}
 h1{font-size:1.35rem;margin:.25rem 0 1rem}
 h2{font-size:1.1rem;margin:1.25rem 0 .5rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin-bottom:1rem}
+.card>h2:first-child{margin-top:0}
+.when,.timeline li>span:first-child{white-space:nowrap;font-variant-numeric:tabular-nums}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:.75rem;margin-bottom:1rem}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem}
 .tile .n{font-size:1.5rem;font-weight:600}
@@ -41,14 +43,14 @@ pre{background:#f0f2f6;border:1px solid var(--line);border-radius:6px;padding:.5
 .notice.warn{background:var(--warn-bg);border-color:#f0dc9c}
 .notice.ok{background:var(--ok-bg);border-color:#b9e3c8}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin-bottom:1rem}
-form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted);gap:.15rem;flex:1 1 140px}
+form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted);gap:.15rem;flex:1 1 140px;max-width:22rem}
 input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid #b9c0cc;border-radius:6px;background:#fff;color:var(--text);min-width:0}
 button{cursor:pointer;background:var(--accent);color:#fff;border-color:var(--accent)}
 button.secondary{background:#fff;color:var(--accent)}
 button.danger{background:var(--bad);border-color:var(--bad)}
 .entries{display:flex;flex-direction:column;gap:.4rem}
 details.entry{background:var(--card);border:1px solid var(--line);border-radius:8px}
-details.entry>summary{list-style:none;cursor:pointer;display:grid;grid-template-columns:10.5rem 7rem 9rem 1fr;gap:.25rem .75rem;padding:.5rem .75rem;align-items:baseline}
+details.entry>summary{list-style:none;cursor:pointer;display:grid;grid-template-columns:11.5rem 7rem 12rem 1fr;gap:.25rem .75rem;padding:.5rem .75rem;align-items:baseline}
 details.entry>summary::-webkit-details-marker{display:none}
 details.entry[open]>summary{border-bottom:1px solid var(--line)}
 details.entry .body{padding:.75rem}
@@ -63,9 +65,11 @@ details.confirm>summary::-webkit-details-marker{display:none}
 details.confirm[open]>summary{background:var(--info-bg)}
 details.confirm .ask{margin-top:.5rem;padding:.6rem;border:1px solid var(--line);border-radius:6px;background:#fff;max-width:32rem}
 .copyrow{display:flex;gap:.5rem}
-.copyrow input{flex:1;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
+.copyrow textarea{flex:1;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem;padding:.35rem .5rem;border:1px solid #b9c0cc;border-radius:6px;resize:vertical;word-break:break-all}
+.copyrow{margin-bottom:.5rem}
+.chart .narrow{display:none}
 .timeline{list-style:none;padding:0;margin:0}
-.timeline li{display:grid;grid-template-columns:10.5rem 8rem 1fr;gap:.75rem;padding:.45rem 0;border-bottom:1px solid var(--line)}
+.timeline li{display:grid;grid-template-columns:11.5rem 6.5rem 1fr;gap:.75rem;padding:.45rem 0;border-bottom:1px solid var(--line)}
 .chart svg{width:100%;height:auto;display:block}
 .legend{display:flex;gap:1rem;font-size:.85rem;color:var(--muted)}
 .legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
@@ -76,16 +80,22 @@ details.confirm .ask{margin-top:.5rem;padding:.6rem;border:1px solid var(--line)
 .signin label{display:flex;flex-direction:column;gap:.25rem;margin-bottom:.75rem}
 @media (max-width:720px){
  main{padding:.6rem}
+ header.top{padding:.4rem .6rem}
+ header.top nav{order:3;flex-basis:100%}
+ header.top form{margin-left:auto}
+ .chart .wide{display:none}
+ .chart .narrow{display:block}
+ form.filters label{max-width:none}
  .grid2{grid-template-columns:1fr}
  details.entry>summary{grid-template-columns:1fr auto;font-size:.9rem}
  details.entry>summary .when{grid-column:1/-1;font-size:.8rem;color:var(--muted)}
+ details.entry>summary .what{grid-column:1/-1}
  .timeline li{grid-template-columns:1fr;gap:.1rem}
  table.cards thead{display:none}
  table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
  table.cards tr{border:1px solid var(--line);border-radius:8px;margin-bottom:.5rem;background:var(--card)}
  table.cards td{border:0;padding:.2rem .6rem;text-align:left}
  table.cards td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:.8rem}
- .copyrow{flex-direction:column}
 }
 `
 

@@ -1,16 +1,29 @@
 import { type Html, html } from './html.js'
 
-const W = 720
-const H = 200
+const H = 220
 const LEFT = 40
 const BOTTOM = 24
 const TOP = 10
 
-/** Stacked bars (accepted below, refused above) per time bucket, as inline SVG. */
+/**
+ * Stacked bars (accepted below, refused above) per time bucket, as inline SVG: a wide drawing
+ * for desktops and a narrow one for phones (CSS shows one), so labels stay legible on both.
+ */
 export function postbackChart(
   series: { ok: number; refused: number }[],
   from: Date,
   bucketSeconds: number,
+): Html {
+  return html`${drawChart(series, from, bucketSeconds, 1000, 8, 'wide')}${drawChart(series, from, bucketSeconds, 380, 4, 'narrow')}`
+}
+
+function drawChart(
+  series: { ok: number; refused: number }[],
+  from: Date,
+  bucketSeconds: number,
+  W: number,
+  labels: number,
+  variant: string,
 ): Html {
   const max = niceMax(Math.max(1, ...series.map((s) => s.ok + s.refused)))
   const plotW = W - LEFT - 8
@@ -26,7 +39,7 @@ export function postbackChart(
         ? `${at.slice(5, 10)} ${at.slice(11, 13)}h`
         : at.slice(11, 16)
   }
-  const every = Math.max(1, Math.ceil(series.length / 6))
+  const every = Math.max(1, Math.ceil(series.length / labels))
   const bars = series.map((s, i) => {
     const x = (LEFT + i * step + (step - barW) / 2).toFixed(1)
     const okH = y(s.ok)
@@ -49,7 +62,7 @@ export function postbackChart(
       (i) =>
         html`<text x="${(LEFT + i * step).toFixed(1)}" y="${H - 6}" font-size="11" fill="#5c6575">${label(i)}</text>`,
     )
-  return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Postbacks over time: accepted and refused per interval">
+  return html`<svg class="${variant}" viewBox="0 0 ${W} ${H}" role="img" aria-label="Postbacks over time: accepted and refused per interval">
 <line x1="${LEFT}" y1="${TOP + plotH}" x2="${W - 8}" y2="${TOP + plotH}" stroke="#b9c0cc"/>
 <line x1="${LEFT}" y1="${TOP}" x2="${W - 8}" y2="${TOP}" stroke="#eef0f4"/>
 <line x1="${LEFT}" y1="${TOP + plotH / 2}" x2="${W - 8}" y2="${TOP + plotH / 2}" stroke="#eef0f4"/>

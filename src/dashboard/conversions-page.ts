@@ -90,7 +90,7 @@ export function conversionPage(
     'conversions',
     context,
     html`<div class="tiles">
-<div class="tile"><div class="l">Status</div><div class="n">${badge(c.status)}</div>${c.holdReason ? html`<div class="small">${c.holdReason}</div>` : ''}</div>
+<div class="tile"><div class="l">Status</div><div class="n">${badge(c.status)}</div>${c.holdReason ? html`<div class="small">${c.status === 'held' ? '' : 'was held: '}${c.holdReason}</div>` : ''}</div>
 <div class="tile"><div class="l">Network · tx id</div><div>${c.network} · <code>${c.txId}</code></div></div>
 <div class="tile"><div class="l">User</div><div>${c.userId ? html`<a href="/dashboard/users?user=${encodeURIComponent(c.userId)}">${c.userId}</a>` : 'none'}</div></div>
 <div class="tile"><div class="l">Offer · payout · points</div><div>${c.offerId} · ${c.payout}${c.currency ? ` ${c.currency}` : ''} · ${c.points}</div></div>

@@ -15,6 +15,7 @@ export function networksPage(
     'networks',
     context,
     html`<p class="muted">Each network's postback URL in its own macro syntax: paste it into the network's dashboard. "Send test postback" builds the request the network would send, signed with its secret, and runs it through this service (from 127.0.0.1): the test user's balance really changes.</p>
+${!baseUrl.startsWith('https://') ? html`<p class="notice warn small">These URLs start with ${baseUrl}: set PUBLIC_URL to the https:// address networks reach this service at.</p>` : ''}
 ${networks.names().map((name, index) => {
   const profile = networks.get(name)
   if (!profile) return ''
@@ -24,7 +25,7 @@ ${networks.names().map((name, index) => {
   return html`<section class="card" id="network-${name}">
 <h2>${name} ${profile.preset ? html`<span class="badge">${profile.preset} preset</span>` : ''}</h2>
 <p class="small muted">Signature: ${profile.signature.kind} · allowed IPs: ${profile.allowedIps.entries.length ? profile.allowedIps.entries.join(', ') : 'any'} · points from ${profile.pointsFrom}</p>
-<div class="copyrow"><input id="${inputId}" value="${url.url}" readonly aria-label="Postback URL for ${name}"><button type="button" class="secondary" data-copy="${inputId}">Copy</button></div>
+<div class="copyrow"><textarea id="${inputId}" rows="2" readonly aria-label="Postback URL for ${name}">${url.url}</textarea><button type="button" class="secondary" data-copy="${inputId}">Copy</button></div>
 ${url.notes.map((note) => html`<p class="small muted">${note}</p>`)}
 <form class="filters" method="post" action="/dashboard/networks/${name}/test">${csrfField(context.csrf)}
 <label>Test user id <input name="user" value="test-user" required maxlength="255"></label>

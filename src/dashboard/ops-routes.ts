@@ -34,8 +34,15 @@ export function opsRoutes(app: FastifyInstance, options: DashboardOptions) {
     return sendHtml(reply, overviewPage(context(request, csrfOf(request)), overview).text)
   })
 
+  // Without PUBLIC_URL, the address the operator reached us at beats localhost:PORT.
+  const hostOf = (request: { protocol: string; host: string }) =>
+    config.PUBLIC_URL ? baseUrl : `${request.protocol}://${request.host}`
+
   app.get('/dashboard/networks', async (request, reply) =>
-    sendHtml(reply, networksPage(context(request, csrfOf(request)), networks, baseUrl).text),
+    sendHtml(
+      reply,
+      networksPage(context(request, csrfOf(request)), networks, hostOf(request)).text,
+    ),
   )
 
   app.post('/dashboard/networks/:network/test', async (request, reply) => {
@@ -53,7 +60,7 @@ export function opsRoutes(app: FastifyInstance, options: DashboardOptions) {
     })
     return sendHtml(
       reply,
-      networksPage(context(request, csrfOf(request)), networks, baseUrl, result).text,
+      networksPage(context(request, csrfOf(request)), networks, hostOf(request), result).text,
     )
   })
 

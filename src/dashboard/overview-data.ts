@@ -26,7 +26,9 @@ export type Overview = {
 
 /** The overview's figures; the time ranges use the BRIN indexes on received_at/created_at. */
 export async function loadOverview(pool: Pool, period: Period, now: Date): Promise<Overview> {
-  const from = new Date(now.getTime() - period.seconds * 1000)
+  // Buckets start on whole intervals (hours, days in UTC); the last one ends after now.
+  const bucketMs = period.bucketSeconds * 1000
+  const from = new Date(Math.ceil(now.getTime() / bucketMs) * bucketMs - period.seconds * 1000)
   const range = [from, now]
   const byNetwork = await pool.query<{
     network: string

@@ -134,7 +134,7 @@ describe('the dashboard in a real browser', { skip: NO_BROWSER }, () => {
     await entry.locator('summary:has-text("Replay")').click()
     await entry.getByRole('button', { name: 'Replay now' }).click()
     await page.waitForURL(/\/dashboard\/postbacks\/\d+\?notice=replayed$/)
-    await page.getByText('Replay of #').waitFor()
+    await page.locator('p', { hasText: /^Replay of #\d+ by dashboard from / }).waitFor()
     assert.match((await page.locator('details.entry').textContent()) ?? '', /MISSING_FIELD/)
 
     networks.replace([defaultProfile(config, [SECRET]), acme(['trans_id', 'tid'])]) // as SIGHUP does
@@ -189,6 +189,7 @@ describe('the dashboard in a real browser', { skip: NO_BROWSER }, () => {
 
     await page.goto(`${base}/dashboard/review`)
     await card.locator('summary:has-text("Approve")').click()
+    await screenshots(page, 'review-confirm')
     await card.getByRole('button', { name: 'Yes, approve and credit' }).click()
     await page.waitForURL(`${base}/dashboard/conversions/${id}?notice=approved`)
     await page.getByText('Approved: the conversion is credited').waitFor()
@@ -200,7 +201,7 @@ describe('the dashboard in a real browser', { skip: NO_BROWSER }, () => {
     await page.goto(`${base}/dashboard/networks`)
     const section = page.locator('#network-acme')
     assert.match(
-      await section.locator('input[readonly]').inputValue(),
+      await section.locator('textarea[readonly]').inputValue(),
       /\/api\/postback\/acme\?trans_id=\{trans_id\}&/,
     )
     await section.getByRole('button', { name: 'Copy' }).click()
@@ -262,7 +263,11 @@ describe('the dashboard in a real browser', { skip: NO_BROWSER }, () => {
     const tiles = (await page.locator('.tiles').textContent()) ?? ''
     assert.match(tiles, /25326\s*points credited/)
     assert.match(tiles, /0\s*delivery failures/)
-    assert.equal((await page.locator('svg[role=img] rect').count()) > 0, true)
+    const bars = await page.locator('svg.wide title').allTextContents()
+    assert.ok(
+      bars.some((bar) => /UTC: [1-9]\d* accepted, [1-9]\d* refused/.test(bar)),
+      bars.join(),
+    )
     await screenshots(page, 'overview')
   })
 
