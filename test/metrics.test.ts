@@ -82,3 +82,28 @@ test('/metrics needs its token, and is absent without METRICS_TOKEN', async () =
     await plain.close()
   }
 })
+
+test('group commit reports its batch sizes', async () => {
+  const app = await buildAppOn(t.testDb, {
+    METRICS_TOKEN: TOKEN,
+    GROUP_COMMIT_WINDOW_MS: '20',
+    GROUP_COMMIT_LANES: '1',
+  })
+  try {
+    // Ten postbacks in one tick: one window, one batch.
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        app.inject(postbackUrl({ tx_id: uniqueTx(), offer_id: '1', payout: '1', user_id: 'gc' })),
+      ),
+    )
+    assert.ok(answers.every((a) => a.statusCode === 200))
+    const body = (
+      await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })
+    ).body
+    assert.equal(value(body, 'postback_receiver_group_commit_batch_size_count'), 1)
+    assert.equal(value(body, 'postback_receiver_group_commit_batch_size_sum'), 10)
+    assert.equal(value(body, 'postback_receiver_group_commit_fallbacks_total'), 0)
+  } finally {
+    await app.close()
+  }
+})

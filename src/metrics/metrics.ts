@@ -10,6 +10,7 @@ export type Metrics = {
   postback(network: string, outcome: string, seconds: number): void
   points(kind: 'credited' | 'reversed', network: string, points: bigint): void
   deliveryAttempt(result: 'delivered' | 'retry' | 'dead'): void
+  batch(size: number, fellBack: boolean): void
 }
 
 export function createMetrics(db: Database): Metrics {
@@ -72,8 +73,23 @@ export function createMetrics(db: Database): Metrics {
       if (row) this.set(Number(row.seconds))
     },
   })
+  const batches = new client.Histogram({
+    name: 'postback_receiver_group_commit_batch_size',
+    help: 'Postbacks per group-commit transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [registry],
+  })
+  const fallbacks = new client.Counter({
+    name: 'postback_receiver_group_commit_fallbacks_total',
+    help: 'Group-commit batches that failed and were applied one postback at a time',
+    registers: [registry],
+  })
   return {
     registry,
+    batch(size, fellBack) {
+      batches.observe(size)
+      if (fellBack) fallbacks.inc()
+    },
     deliveryAttempt(result) {
       deliveryAttempts.inc({ result })
     },

@@ -24,6 +24,8 @@ export type GroupCommitOptions = {
    */
   lanes: number
   log: Logger
+  /** Told the size of every batch written (and whether it fell back to one by one). */
+  onBatch?: (size: number, fellBack: boolean) => void
 }
 
 /**
@@ -94,6 +96,7 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
   async function write(batch: Waiting[]) {
     try {
       const results = await withTransaction(pool, (client) => applyBatch(client, batch))
+      options.onBatch?.(batch.length, false)
       for (const [i, item] of batch.entries()) item.resolve(results[i] as RecordResult)
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
@@ -104,6 +107,7 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
         { err: { message: (error as Error).message }, batch: batch.length },
         'group commit failed; applying its postbacks one by one',
       )
+      options.onBatch?.(batch.length, true)
       for (const item of batch) {
         try {
           item.resolve(await recordPostback(pool, item.postback, item.policy, item.log))

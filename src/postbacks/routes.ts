@@ -64,6 +64,7 @@ export async function postbackRoutes(
     maxBatch: config.GROUP_COMMIT_MAX_BATCH,
     lanes: Math.min(config.GROUP_COMMIT_LANES, config.DATABASE_POOL_MAX),
     log: app.log as unknown as Logger,
+    onBatch: metrics.batch,
   })
   const deadline = <T>(work: Promise<T>) =>
     withDeadline(work, config.POSTBACK_TIMEOUT_MS, databaseUnavailable)
