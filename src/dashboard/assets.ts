@@ -20,7 +20,7 @@ h1{font-size:1.35rem;margin:.25rem 0 1rem}
 h2{font-size:1.1rem;margin:1.25rem 0 .5rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin-bottom:1rem}
 .card>h2:first-child{margin-top:0}
-.when,.timeline li>span:first-child{white-space:nowrap;font-variant-numeric:tabular-nums}
+.outcome,.when,.timeline li>span:first-child{white-space:nowrap;font-variant-numeric:tabular-nums}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:.75rem;margin-bottom:1rem}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem}
 .tile .n{font-size:1.5rem;font-weight:600}
@@ -50,7 +50,7 @@ button.secondary{background:#fff;color:var(--accent)}
 button.danger{background:var(--bad);border-color:var(--bad)}
 .entries{display:flex;flex-direction:column;gap:.4rem}
 details.entry{background:var(--card);border:1px solid var(--line);border-radius:8px}
-details.entry>summary{list-style:none;cursor:pointer;display:grid;grid-template-columns:11.5rem 7rem 12rem 1fr;gap:.25rem .75rem;padding:.5rem .75rem;align-items:baseline}
+details.entry>summary{list-style:none;cursor:pointer;display:grid;grid-template-columns:11.5rem 7rem 13rem 1fr;gap:.25rem .75rem;padding:.5rem .75rem;align-items:baseline}
 details.entry>summary::-webkit-details-marker{display:none}
 details.entry[open]>summary{border-bottom:1px solid var(--line)}
 details.entry .body{padding:.75rem}
@@ -65,7 +65,7 @@ details.confirm>summary::-webkit-details-marker{display:none}
 details.confirm[open]>summary{background:var(--info-bg)}
 details.confirm .ask{margin-top:.5rem;padding:.6rem;border:1px solid var(--line);border-radius:6px;background:#fff;max-width:32rem}
 .copyrow{display:flex;gap:.5rem}
-.copyrow textarea{flex:1;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem;padding:.35rem .5rem;border:1px solid #b9c0cc;border-radius:6px;resize:vertical;word-break:break-all}
+.copyrow textarea{flex:1;field-sizing:content;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem;padding:.35rem .5rem;border:1px solid #b9c0cc;border-radius:6px;resize:vertical;word-break:break-all}
 .copyrow{margin-bottom:.5rem}
 .chart .narrow{display:none}
 .timeline{list-style:none;padding:0;margin:0}

@@ -14,8 +14,8 @@ export function renderEntry(
   return html`<details class="entry${options.fresh ? ' fresh' : ''}" id="entry-${entry.id}" data-id="${entry.id}"${options.open ? html` open` : ''}>
 <summary><span class="when">${formatTime(entry.receivedAt)}</span>
 <span>${entry.network ?? '—'}</span>
-<span>${badge(entry.outcome, entry.statusCode)} <span class="muted small">${entry.statusCode}</span></span>
-<span class="small what">${entry.replayOf ? html`<span class="badge">replay of #${entry.replayOf}</span> ` : ''}${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
+<span class="outcome">${badge(entry.outcome, entry.statusCode)} <span class="muted small">${entry.statusCode}</span></span>
+<span class="small what">${entry.acceptedReplay ? html`<span class="badge ok">replayed: #${entry.acceptedReplay}</span> ` : ''}${entry.replayOf ? html`<span class="badge">replay of #${entry.replayOf}</span> ` : ''}${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
 <div class="body">
 <div class="explain${refused ? ' bad' : ''}"><strong>${explanation.summary}</strong>
 ${explanation.details.filter(Boolean).map((line) => html`<div>${line}</div>`)}
