@@ -189,7 +189,7 @@ const VARIABLES = {
     example: 'https://hooks.example.com/postback-alerts',
     secret: true,
   },
-  GROUP_COMMIT_WINDOW_MS: { schema: optionalInteger(0, 50), example: '2' },
+  GROUP_COMMIT_WINDOW_MS: { schema: integer(0, 50, 2), example: '2' },
   GROUP_COMMIT_MAX_BATCH: { schema: integer(1, 1000, 200), example: '200' },
   GROUP_COMMIT_LANES: { schema: integer(1, 64, 4), example: '4' },
   DELIVERY_RULES_FILE: { schema: z.string().optional(), example: './deliveries.json' },

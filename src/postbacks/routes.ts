@@ -57,12 +57,13 @@ export async function postbackRoutes(
       reply.elapsedTime / 1000,
     )
   })
-  // Group commit on real PostgreSQL by default; the embedded database has one connection and
-  // no WAL flush worth sharing, so it applies postbacks one at a time unless told otherwise.
+  // Group commit by default: on real PostgreSQL it shares commits and WAL flushes; on the
+  // embedded database (one connection, statements run in WebAssembly) it saves statements.
   const record = createRecorder(db.pool, {
-    windowMs: config.GROUP_COMMIT_WINDOW_MS ?? (db.kind === 'embedded' ? 0 : 2),
+    windowMs: config.GROUP_COMMIT_WINDOW_MS,
     maxBatch: config.GROUP_COMMIT_MAX_BATCH,
-    lanes: Math.min(config.GROUP_COMMIT_LANES, config.DATABASE_POOL_MAX),
+    lanes:
+      db.kind === 'embedded' ? 1 : Math.min(config.GROUP_COMMIT_LANES, config.DATABASE_POOL_MAX),
     log: app.log as unknown as Logger,
     onBatch: metrics.batch,
   })
