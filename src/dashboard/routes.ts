@@ -73,7 +73,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
   })
   // Every state change needs the session's CSRF token, from a page of this host.
   app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || request.url === '/dashboard/login') return
+    if (request.method !== 'POST' || request.routeOptions.url === '/dashboard/login') return
     const sent = (request.body as Record<string, string> | undefined)?._csrf ?? ''
     if (
       !request.dashboardSession ||

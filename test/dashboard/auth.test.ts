@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { DashboardAuth } from '../../src/dashboard/auth.js'
+import { ADMIN_TOKEN, createTestApp, postbackUrl, type TestApp } from '../helpers/app.js'
+
+let t: TestApp
+let cookie: string
+const form = { 'content-type': 'application/x-www-form-urlencoded' }
+
+before(async () => {
+  t = await createTestApp()
+  const signIn = await t.app.inject({
+    method: 'POST',
+    url: '/dashboard/login',
+    headers: form,
+    payload: new URLSearchParams({ token: ADMIN_TOKEN, next: '/dashboard' }).toString(),
+  })
+  cookie = String(signIn.headers['set-cookie']).split(';')[0] ?? ''
+})
+after(() => t.close())
+
+test('a tampered, foreign or expired session cookie leads back to the sign-in form', async () => {
+  const [expires, id] = cookie.split('=')[1]?.split('.') ?? []
+  const foreign = new DashboardAuth('another-admin-token-0123456789').issue()
+  const expired = new DashboardAuth(ADMIN_TOKEN).issue(Date.now() - 13 * 3600 * 1000)
+  for (const value of [`${expires}.${id}.forged`, foreign, expired, '']) {
+    const response = await t.app.inject({
+      url: '/dashboard/review',
+      headers: { cookie: `pbr_dashboard=${value}` },
+    })
+    assert.equal(response.statusCode, 303)
+    assert.equal(response.headers.location, '/dashboard/login?next=%2Fdashboard%2Freview')
+  }
+  const ok = await t.app.inject({ url: '/dashboard/review', headers: { cookie } })
+  assert.equal(ok.statusCode, 200)
+  assert.match(String(ok.headers['content-security-policy']), /script-src 'self'/)
+  assert.equal(ok.headers['cache-control'], 'no-store')
+})
+
+test('sign-in never redirects off the dashboard and ignores a token in the query string', async () => {
+  const offsite = await t.app.inject({
+    method: 'POST',
+    url: '/dashboard/login',
+    headers: form,
+    payload: new URLSearchParams({ token: ADMIN_TOKEN, next: '//evil.example/x' }).toString(),
+  })
+  assert.equal(offsite.headers.location, '/dashboard')
+  const viaQuery = await t.app.inject({
+    method: 'POST',
+    url: `/dashboard/login?token=${ADMIN_TOKEN}`,
+    headers: form,
+    payload: '',
+  })
+  assert.equal(viaQuery.statusCode, 401)
+  assert.equal(viaQuery.headers['set-cookie'], undefined)
+})
+
+test('a POST from another origin is refused even with the session cookie', async () => {
+  const page = await t.app.inject({ url: '/dashboard/networks', headers: { cookie } })
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/dashboard/networks/default/test',
+    headers: { ...form, cookie, origin: 'https://evil.example' },
+    payload: new URLSearchParams({ _csrf: csrf, user: 'x' }).toString(),
+  })
+  assert.equal(response.statusCode, 403)
+  assert.match(response.body, /came from another site/)
+})
+
+test('markup sent in a postback is shown as text, never run', async () => {
+  await t.app.inject({
+    url: postbackUrl({
+      tx_id: '<script>alert(1)</script>',
+      offer_id: 'o',
+      payout: 'x"><img src=x>',
+    }),
+  })
+  const log = await t.app.inject({ url: '/dashboard/postbacks', headers: { cookie } })
+  assert.equal(log.statusCode, 200)
+  assert.ok(!log.body.includes('<script>alert(1)'))
+  assert.ok(!log.body.includes('<img src=x>'))
+  assert.match(log.body, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/)
+})
+
+test('a bad filter value is a clear 400 page, not a 500', async () => {
+  const response = await t.app.inject({
+    url: '/dashboard/postbacks?period=forever',
+    headers: { cookie },
+  })
+  assert.equal(response.statusCode, 400)
+  assert.match(String(response.headers['content-type']), /text\/html/)
+  assert.match(response.body, /period/)
+})
