@@ -2,7 +2,7 @@
 // was credited exactly once. Prints throughput and latency.
 //   npm run bench:load                      # real PostgreSQL at DATABASE_URL (or local default)
 //   npm run bench:load -- --embedded        # embedded PGlite
-//   options: --seconds 10 --connections 32 --users 1000
+//   options: --seconds 10 --connections 32 --users 1000 --rate 1000 (offered load; default: flat out)
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import pg from 'pg'
@@ -14,6 +14,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     users: { type: 'string', default: '1000' },
+    /** Offered load (requests/s over all connections) instead of as fast as possible. */
+    rate: { type: 'string' },
   },
 })
 
@@ -32,6 +34,7 @@ async function main() {
       url: service.base,
       connections: Number(args.connections),
       duration: Number(args.seconds),
+      ...(args.rate ? { overallRate: Number(args.rate) } : {}),
       requests: [
         {
           setupRequest(request) {
@@ -70,7 +73,7 @@ async function main() {
 | metric | value |
 | --- | --- |
 | database | ${args.embedded ? 'embedded PGlite' : 'PostgreSQL'} |
-| connections | ${args.connections} |
+| connections | ${args.connections}${args.rate ? `, ${args.rate}/s offered` : ''} |
 | postbacks answered 200 per second | ${Math.round(result['2xx'] / result.duration)} |
 | latency p50 / p99 / max (ms) | ${result.latency.p50} / ${result.latency.p99} / ${result.latency.max} |
 | non-2xx / errors / timeouts | ${result.non2xx} / ${result.errors} / ${result.timeouts} |
