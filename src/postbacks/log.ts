@@ -36,7 +36,7 @@ export async function insertPostbackLog(
   const { rows } = await db.query<{ id: string }>({
     name: 'insert-postback-log',
     text: `INSERT INTO postback_log
-       (${COLUMNS})
+       (${LOG_COLUMNS})
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      RETURNING id`,
     values: logValues(entry),
@@ -44,31 +44,10 @@ export async function insertPostbackLog(
   return rows[0]?.id ?? ''
 }
 
-/** Many rows in one statement (a group commit); their ids in the entries' order. */
-export async function insertPostbackLogs(
-  db: Pool | PoolClient,
-  entries: readonly PostbackLogEntry[],
-): Promise<string[]> {
-  const rows = entries.map(logValues)
-  const columns = COLUMN_TYPES.map((_, column) => rows.map((row) => row[column]))
-  const { rows: inserted } = await db.query<{ id: string }>(
-    `INSERT INTO postback_log (${COLUMNS})
-     SELECT ${COLUMNS} FROM unnest(${COLUMN_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
-       WITH ORDINALITY AS t(${COLUMNS}, ord)
-     ORDER BY ord
-     RETURNING id`,
-    columns,
-  )
-  // Ids come from one sequence in insertion order: ascending ids are the entries' order.
-  return inserted
-    .map((row) => BigInt(row.id))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(String)
-}
-
-const COLUMNS = `network, method, path, query, body, headers, source_ip, status_code, outcome, message,
+/** The log's columns in the order logValues gives them (also for a group commit's write). */
+export const LOG_COLUMNS = `network, method, path, query, body, headers, source_ip, status_code, outcome, message,
   tx_id, conversion_id, replay_of, replayed_by`
-const COLUMN_TYPES = [
+export const LOG_COLUMN_TYPES = [
   'text',
   'text',
   'text',
@@ -85,7 +64,7 @@ const COLUMN_TYPES = [
   'text',
 ] as const
 
-function logValues(entry: PostbackLogEntry): unknown[] {
+export function logValues(entry: PostbackLogEntry): unknown[] {
   const headers = Object.fromEntries(
     Object.entries(entry.headers).map(([name, value]) => [name, clean(value, 512)]),
   )

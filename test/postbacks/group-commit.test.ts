@@ -84,6 +84,7 @@ const opArbitrary = fc.record({
 describe('group commit', () => {
   test('a batch resolves duplicates and conflicting transitions exactly as one-at-a-time would', async () => {
     let run = 0
+    let fallbacks = 0
     await fc.assert(
       fc.asyncProperty(
         fc.array(opArbitrary, { minLength: 1, maxLength: 10 }),
@@ -103,6 +104,9 @@ describe('group commit', () => {
             maxBatch: 1000,
             lanes: 3,
             log: silentLogger(),
+            onBatch: (_size, fellBack) => {
+              if (fellBack) fallbacks += 1
+            },
           })
           const inBatch = await Promise.all(
             ops.map((op) =>
@@ -128,6 +132,7 @@ describe('group commit', () => {
             }))
           assert.deepEqual(view(inBatch, batched), view(oneByOne, serial))
           assert.deepEqual(await stateOf(batched, batched), await stateOf(serial, serial))
+          assert.equal(fallbacks, 0, 'the batch path itself, not the one-by-one fallback')
         },
       ),
       { numRuns: 40 },
