@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { DELIVERY_COLUMNS, type DeliveryRecord } from '../delivery/rows.js'
 
 export type Attempt = {
   attempt: number
@@ -26,24 +27,6 @@ export type Delivery = {
   attemptLog: Attempt[]
 }
 
-type Row = {
-  id: string
-  conversion_id: string
-  rule: string
-  event: string
-  state: string
-  attempts: number
-  max_attempts: number
-  next_attempt_at: Date
-  last_status: number | null
-  last_error: string | null
-  created_at: Date
-  delivered_at: Date | null
-}
-
-const COLUMNS = `id::text, conversion_id::text, rule, event, state, attempts, max_attempts,
-  next_attempt_at, last_status, last_error, created_at, delivered_at`
-
 /** Dead ones and pending ones that have failed at least once, newest first (state index). */
 export async function failingDeliveries(
   pool: Pool,
@@ -51,8 +34,8 @@ export async function failingDeliveries(
   before: string | undefined,
   limit: number,
 ) {
-  const { rows } = await pool.query<Row>(
-    `SELECT ${COLUMNS} FROM deliveries
+  const { rows } = await pool.query<DeliveryRecord>(
+    `SELECT ${DELIVERY_COLUMNS} FROM deliveries
      WHERE state = $1 AND ($1 = 'dead' OR attempts > 0) AND ($2::bigint IS NULL OR id < $2::bigint)
      ORDER BY id DESC LIMIT $3`,
     [state === 'dead' ? 'dead' : 'pending', before ?? null, limit],
@@ -61,8 +44,8 @@ export async function failingDeliveries(
 }
 
 export async function deliveriesOfConversion(pool: Pool, conversionId: string) {
-  const { rows } = await pool.query<Row>(
-    `SELECT ${COLUMNS} FROM deliveries WHERE conversion_id = $1 ORDER BY id LIMIT 100`,
+  const { rows } = await pool.query<DeliveryRecord>(
+    `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE conversion_id = $1 ORDER BY id LIMIT 100`,
     [conversionId],
   )
   return withAttempts(pool, rows)
@@ -77,7 +60,7 @@ export async function deliveryCounts(pool: Pool) {
   return rows[0] ?? { dead: 0, failing: 0 }
 }
 
-async function withAttempts(pool: Pool, rows: Row[]): Promise<Delivery[]> {
+async function withAttempts(pool: Pool, rows: DeliveryRecord[]): Promise<Delivery[]> {
   const { rows: attempts } = await pool.query<{
     delivery_id: string
     attempt: number

@@ -6,28 +6,11 @@ import type { Database } from '../db/database.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import type { DeliveryHooks } from './hooks.js'
+import { DELIVERY_COLUMNS, type DeliveryRecord } from './rows.js'
 
 const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
 
-type DeliveryRow = {
-  id: string
-  conversion_id: string
-  rule: string
-  event: string
-  state: string
-  attempts: number
-  max_attempts: number
-  next_attempt_at: Date
-  last_status: number | null
-  last_error: string | null
-  created_at: Date
-  delivered_at: Date | null
-}
-
-const COLUMNS = `id::text, conversion_id::text, rule, event, state, attempts, max_attempts,
-  next_attempt_at, last_status, last_error, created_at, delivered_at`
-
-function toDelivery(row: DeliveryRow) {
+function toDelivery(row: DeliveryRecord) {
   return {
     id: row.id,
     conversionId: row.conversion_id,
@@ -72,7 +55,7 @@ async function attemptsOf(pool: Pool, deliveryIds: string[]) {
 }
 
 /** Deliveries with their attempts, newest first. */
-async function withAttempts(pool: Pool, rows: DeliveryRow[]) {
+async function withAttempts(pool: Pool, rows: DeliveryRecord[]) {
   const attempts = await attemptsOf(
     pool,
     rows.map((row) => row.id),
@@ -104,8 +87,8 @@ export async function deliveryAdminRoutes(
       }),
       request.query,
     )
-    const { rows } = await db.pool.query<DeliveryRow>(
-      `SELECT ${COLUMNS} FROM deliveries
+    const { rows } = await db.pool.query<DeliveryRecord>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries
        WHERE ($1::text IS NULL OR state = $1)
          AND ($2::bigint IS NULL OR conversion_id = $2)
          AND ($3::bigint IS NULL OR id < $3)
@@ -118,8 +101,8 @@ export async function deliveryAdminRoutes(
 
   app.get('/admin/deliveries/:id', async (request) => {
     const params = parseInput(z.object({ id }), request.params)
-    const { rows } = await db.pool.query<DeliveryRow>(
-      `SELECT ${COLUMNS} FROM deliveries WHERE id = $1`,
+    const { rows } = await db.pool.query<DeliveryRecord>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = $1`,
       [params.id],
     )
     if (!rows[0]) throw notFound(params.id)
@@ -129,8 +112,8 @@ export async function deliveryAdminRoutes(
 
   app.get('/admin/conversions/:id/deliveries', async (request) => {
     const params = parseInput(z.object({ id }), request.params)
-    const { rows } = await db.pool.query<DeliveryRow>(
-      `SELECT ${COLUMNS} FROM deliveries WHERE conversion_id = $1 ORDER BY id`,
+    const { rows } = await db.pool.query<DeliveryRecord>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE conversion_id = $1 ORDER BY id`,
       [params.id],
     )
     return { items: await withAttempts(db.pool, rows) }
@@ -139,11 +122,11 @@ export async function deliveryAdminRoutes(
   app.post('/admin/deliveries/:id/retry', async (request) => {
     const params = parseInput(z.object({ id }), request.params)
     // A fresh set of attempts; the attempt log keeps the earlier ones.
-    const { rows } = await db.pool.query<DeliveryRow>(
+    const { rows } = await db.pool.query<DeliveryRecord>(
       `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(),
          claim = NULL, updated_at = now()
        WHERE id = $1 AND state = 'dead'
-       RETURNING ${COLUMNS}`,
+       RETURNING ${DELIVERY_COLUMNS}`,
       [params.id],
     )
     const row = rows[0]
