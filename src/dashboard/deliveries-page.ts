@@ -23,7 +23,7 @@ ${items.length === 0 ? html`<p class="card muted">No ${state} deliveries.</p>` :
 ${items.map(
   (
     d,
-  ) => html`<div class="card" id="delivery-${d.id}"><div><strong>#${d.id}</strong> ${badge(d.state)} rule <code>${d.rule}</code> · ${d.event} · <a href="/dashboard/conversions/${d.conversionId}">conversion #${d.conversionId}</a> · attempts ${d.attempts}/${d.maxAttempts}${d.state === 'pending' ? ` · next try ${formatTime(d.nextAttemptAt)} UTC` : ''}</div>
+  ) => html`<div class="card" id="delivery-${d.id}"><div><strong>#${d.id}</strong> ${badge(d.state)} rule <code>${d.rule}</code> · ${d.event} · <a href="/dashboard/conversions/${d.conversionId}">conversion #${d.conversionId}</a> · attempts ${d.attempts}/${d.maxAttempts}${d.nextAttemptAt ? ` · next try ${formatTime(d.nextAttemptAt)} UTC` : ''}</div>
 ${d.lastError || d.lastStatus ? html`<div class="notice bad small">Last: ${d.lastError ?? `HTTP ${d.lastStatus}`}</div>` : ''}
 <div class="scroll"><table class="cards"><thead><tr><th>#</th><th>Started (UTC)</th><th>URL (redacted)</th><th>Answer</th><th class="num">ms</th></tr></thead><tbody>
 ${d.attemptLog.map((a) => html`<tr><td data-label="Attempt">${a.attempt}</td><td data-label="Started">${formatTime(a.startedAt)}</td><td data-label="URL"><code>${a.url}</code></td><td data-label="Answer">${a.statusCode ?? ''} ${a.error ?? a.responseExcerpt?.slice(0, 120) ?? ''}</td><td class="num" data-label="ms">${a.latencyMs}</td></tr>`)}

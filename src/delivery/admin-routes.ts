@@ -1,72 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import type { Pool } from 'pg'
 import { z } from 'zod'
 import { requireBearerToken } from '../admin/auth.js'
 import type { Database } from '../db/database.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import type { DeliveryHooks } from './hooks.js'
-import { DELIVERY_COLUMNS, type DeliveryRecord } from './rows.js'
+import { DELIVERY_COLUMNS, type DeliveryRecord, toDelivery, withAttempts } from './rows.js'
 
 const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
-
-function toDelivery(row: DeliveryRecord) {
-  return {
-    id: row.id,
-    conversionId: row.conversion_id,
-    rule: row.rule,
-    event: row.event,
-    state: row.state,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    nextAttemptAt: row.state === 'pending' ? row.next_attempt_at.toISOString() : null,
-    lastStatus: row.last_status,
-    lastError: row.last_error,
-    createdAt: row.created_at.toISOString(),
-    deliveredAt: row.delivered_at?.toISOString() ?? null,
-  }
-}
-
-async function attemptsOf(pool: Pool, deliveryIds: string[]) {
-  const { rows } = await pool.query<{
-    delivery_id: string
-    attempt: number
-    started_at: Date
-    url: string
-    status_code: number | null
-    latency_ms: number
-    response_excerpt: string | null
-    error: string | null
-  }>(
-    `SELECT delivery_id::text, attempt, started_at, url, status_code, latency_ms, response_excerpt, error
-     FROM delivery_attempts WHERE delivery_id = ANY($1::bigint[]) ORDER BY id`,
-    [deliveryIds],
-  )
-  return rows.map((row) => ({
-    deliveryId: row.delivery_id,
-    attempt: row.attempt,
-    startedAt: row.started_at.toISOString(),
-    url: row.url,
-    statusCode: row.status_code,
-    latencyMs: row.latency_ms,
-    responseExcerpt: row.response_excerpt,
-    error: row.error,
-  }))
-}
-
-/** Deliveries with their attempts, newest first. */
-async function withAttempts(pool: Pool, rows: DeliveryRecord[]) {
-  const attempts = await attemptsOf(
-    pool,
-    rows.map((row) => row.id),
-  )
-  return rows.map((row) => ({
-    ...toDelivery(row),
-    attemptLog: attempts
-      .filter((a) => a.deliveryId === row.id)
-      .map(({ deliveryId: _, ...attempt }) => attempt),
-  }))
-}
 
 export type DeliveryAdminOptions = { db: Database; token: string; deliveries: DeliveryHooks }
 
