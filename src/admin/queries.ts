@@ -5,6 +5,7 @@ import type { DeliveryRules } from '../delivery/rules.js'
 import { HttpError } from '../http/errors.js'
 import { normalizeDecimal } from '../ledger/decimal.js'
 import { creditConversion } from '../ledger/ledger.js'
+import type { StoredPostbackLogRow } from '../postbacks/log.js'
 
 export type Page = { limit: number; before?: string }
 
@@ -118,22 +119,7 @@ export async function listConversions(pool: Pool, filter: ConversionFilter, page
 export type PostbackFilter = { outcome?: string; network?: string }
 
 export async function listPostbacks(pool: Pool, filter: PostbackFilter, page: Page) {
-  const { rows } = await pool.query<{
-    id: string
-    received_at: Date
-    network: string | null
-    method: string
-    path: string
-    query: string | null
-    body: string | null
-    headers: Record<string, string>
-    source_ip: string | null
-    status_code: number
-    outcome: string
-    message: string | null
-    tx_id: string | null
-    conversion_id: string | null
-  }>(
+  const { rows } = await pool.query<Omit<StoredPostbackLogRow, 'replay_of' | 'replayed_by'>>(
     `SELECT id, received_at, network, method, path, query, body, headers, source_ip, status_code, outcome,
             message, tx_id, conversion_id
      FROM postback_log

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import type { StoredPostbackLogRow } from '../postbacks/log.js'
 
 export type LogFilter = {
   network?: string
@@ -32,25 +33,7 @@ export type LogEntry = {
   acceptedReplay: string | null
 }
 
-type Row = {
-  id: string
-  received_at: Date
-  network: string | null
-  method: string
-  path: string
-  query: string | null
-  body: string | null
-  headers: Record<string, string>
-  source_ip: string | null
-  status_code: number
-  outcome: string
-  message: string | null
-  tx_id: string | null
-  conversion_id: string | null
-  replay_of: string | null
-  replayed_by: string | null
-  accepted_replay: string | null
-}
+type Row = StoredPostbackLogRow & { accepted_replay: string | null }
 
 const COLUMNS = `l.id, l.received_at, l.network, l.method, l.path, l.query, l.body, l.headers,
   l.source_ip, l.status_code, l.outcome, l.message, l.tx_id, l.conversion_id, l.replay_of,

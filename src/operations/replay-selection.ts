@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import type { StoredPostbackLogRow } from '../postbacks/log.js'
 import type { StoredRequest } from './replay.js'
 
 export type ReplayFilter =
@@ -12,19 +13,7 @@ export type ReplayCandidate = StoredRequest & {
   acceptedReplay: { id: string; outcome: string } | null
 }
 
-type Row = {
-  id: string
-  received_at: Date
-  method: string
-  path: string
-  query: string | null
-  body: string | null
-  headers: Record<string, string>
-  source_ip: string | null
-  status_code: number
-  outcome: string
-  network: string | null
-  tx_id: string | null
+type Row = Omit<StoredPostbackLogRow, 'message' | 'conversion_id' | 'replay_of' | 'replayed_by'> & {
   accepted_id: string | null
   accepted_outcome: string | null
 }

@@ -19,6 +19,26 @@ export type PostbackLogEntry = {
   replayedBy?: string | null
 }
 
+/** A postback_log row as read back (the admin API, the dashboard, replay). */
+export type StoredPostbackLogRow = {
+  id: string
+  received_at: Date
+  network: string | null
+  method: string
+  path: string
+  query: string | null
+  body: string | null
+  headers: Record<string, string>
+  source_ip: string | null
+  status_code: number
+  outcome: string
+  message: string | null
+  tx_id: string | null
+  conversion_id: string | null
+  replay_of: string | null
+  replayed_by: string | null
+}
+
 // Postgres text cannot hold NUL, and a hostile request should not grow a row without bound.
 const MAX_TEXT = 4096
 
