@@ -3,8 +3,13 @@ import type { Logger } from 'pino'
 import { isDatabaseUnavailable } from '../db/errors.js'
 import { withTransaction } from '../db/transaction.js'
 import { applyBatch, type BatchItem } from './apply-batch.js'
-import type { Postback, RecordPolicy, RecordResult } from './record.js'
-import { type LogContext, recordPostback } from './record.js'
+import {
+  type LogContext,
+  type Postback,
+  type RecordPolicy,
+  type RecordResult,
+  recordPostback,
+} from './record.js'
 
 export type Recorder = (
   postback: Postback,
