@@ -19,10 +19,28 @@ export type OutgoingRequest = {
 
 const USER_AGENT = 'postback-receiver-delivery/1'
 
-/** The request a rule makes for a job: macros filled in, body built, signature added. */
+/** A request this rule cannot make for this job, whatever the attempt: the delivery is dead. */
+export class DeliveryRenderError extends Error {
+  override name = 'DeliveryRenderError'
+}
+
+/**
+ * The request a rule makes for a job: macros filled in, body built, signature added. Throws
+ * DeliveryRenderError (with a reason for the attempt log) when it cannot be built.
+ */
 export function renderDelivery(rule: DeliveryRule, job: DeliveryJob): OutgoingRequest {
+  try {
+    return buildRequest(rule, job)
+  } catch (error) {
+    if (error instanceof DeliveryRenderError) throw error
+    throw new DeliveryRenderError(`cannot build the request: ${(error as Error).message}`)
+  }
+}
+
+function buildRequest(rule: DeliveryRule, job: DeliveryJob): OutgoingRequest {
   const values = macroValues(rule, job)
   const url = fill(rule.url, values, encodeURIComponent)
+  checkUrl(url, rule.url, values)
   const headers: Record<string, string> = {
     'user-agent': USER_AGENT,
     // Stable across attempts: the receiver dedupes on it (we deliver at least once).
@@ -31,7 +49,7 @@ export function renderDelivery(rule: DeliveryRule, job: DeliveryJob): OutgoingRe
     'x-delivery-event': job.event,
   }
   for (const [name, value] of Object.entries(rule.headers)) {
-    headers[name.toLowerCase()] = fill(value, values, stripLineBreaks)
+    headers[name.toLowerCase()] = fill(value, values, headerSafe)
   }
   let body: string | undefined
   if (rule.method === 'POST') {
@@ -79,7 +97,35 @@ function fill(
   return template.replace(/\{([a-z0-9_]+)\}/g, (_, name: string) => encode(values[name] ?? ''))
 }
 
-// A header value cannot span lines; a hostile sub1 must not add headers.
-function stripLineBreaks(value: string): string {
-  return value.replace(/[\r\n]+/g, ' ')
+// A header value cannot span lines (a hostile sub1 must not add headers) nor carry other
+// control characters or anything beyond Latin-1: those become spaces and percent-encoded UTF-8.
+function headerSafe(value: string): string {
+  return value
+    .replace(/\p{Cc}+/gu, ' ')
+    .replace(/\p{Cs}/gu, '\ufffd') // a lone surrogate has no UTF-8
+    .replace(/[^\u0020-\u00ff]+/gu, encodeURIComponent)
+}
+
+/**
+ * A template whose macros render to something that is not an http(s) URL (an empty {sub1} as
+ * the host) can never be sent. The reason names the macros, never the URL (it may hold secrets).
+ */
+function checkUrl(url: string, template: string, values: Record<string, string>) {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {}
+  if (parsed && (parsed.protocol === 'http:' || parsed.protocol === 'https:')) return
+  const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(template)?.[1] ?? template
+  const inHost = [...authority.matchAll(/\{([a-z0-9_]+)\}/g)].map((m) => m[1] ?? '')
+  const empty = inHost.filter((name) => !values[name])
+  const hint =
+    empty.length > 0
+      ? `${empty.map((name) => `{${name}}`).join(', ')} ${empty.length > 1 ? 'are' : 'is'} empty`
+      : inHost.length > 0
+        ? `check ${inHost.map((name) => `{${name}}`).join(', ')} in its host`
+        : 'check the template'
+  throw new DeliveryRenderError(
+    `cannot build the request: the URL template renders to an invalid URL for this conversion (${hint})`,
+  )
 }

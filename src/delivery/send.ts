@@ -9,7 +9,7 @@ export type SendResult = {
   /** The first bytes of the response body, for the attempt log. */
   excerpt: string | null
   error: string | null
-  /** A refusal that retrying cannot fix (the destination is blocked). */
+  /** A refusal that retrying cannot fix (the destination is blocked, the request invalid). */
   permanent: boolean
 }
 
@@ -30,11 +30,11 @@ export function createSender({ allowPrivate }: { allowPrivate: boolean }): Sende
     async send(outgoing, timeoutMs, signal) {
       const started = performance.now()
       const elapsed = () => Math.round(performance.now() - started)
-      // Sockets to IP literals skip DNS, so the guard checks them here.
-      const host = new URL(outgoing.url).hostname.replace(/^\[|\]$/g, '')
-      const literal = !allowPrivate && isIP(host) ? blockedAddressReason(host) : null
-      if (literal) return failure(literal, elapsed(), true)
       try {
+        // Sockets to IP literals skip DNS, so the guard checks them here.
+        const host = new URL(outgoing.url).hostname.replace(/^\[|\]$/g, '')
+        const literal = !allowPrivate && isIP(host) ? blockedAddressReason(host) : null
+        if (literal) return failure(literal, elapsed(), true)
         const response = await request(outgoing.url, {
           method: outgoing.method,
           headers: outgoing.headers,
@@ -58,6 +58,10 @@ export function createSender({ allowPrivate }: { allowPrivate: boolean }): Sende
       } catch (error) {
         const blocked = findBlocked(error)
         if (blocked) return failure(blocked.message, elapsed(), true)
+        // A URL, method or header undici refuses is refused on every attempt.
+        if (isInvalidRequest(error)) {
+          return failure(`cannot send the request: ${(error as Error).message}`, elapsed(), true)
+        }
         return failure(describeError(error, timeoutMs), elapsed(), false)
       }
     },
@@ -85,6 +89,11 @@ function findBlocked(error: unknown): BlockedDestinationError | null {
     if (e instanceof BlockedDestinationError) return e
   }
   return null
+}
+
+function isInvalidRequest(error: unknown): boolean {
+  const code = (error as { code?: string }).code
+  return code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_URL'
 }
 
 function describeError(error: unknown, timeoutMs: number): string {

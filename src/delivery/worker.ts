@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import type { Pool } from 'pg'
 import type { Logger } from 'pino'
 import { redactUrl, redactValues } from '../http/redact.js'
-import { type DeliveryJob, renderDelivery } from './render.js'
+import { type ClaimedJob, claimDue, type ExhaustedJob, recordAttempt } from './queue.js'
+import { DeliveryRenderError, renderDelivery } from './render.js'
 import type { DeliveryRules } from './rules.js'
 import { createSender, type SendResult } from './send.js'
 
@@ -31,8 +31,6 @@ export type DeliveryWorker = {
 }
 
 const WAKE_GAP_MS = 10
-
-type ClaimedJob = DeliveryJob & { rule: string; maxAttempts: number; claim: string }
 
 /**
  * Claims due jobs with FOR UPDATE SKIP LOCKED and a lease (next_attempt_at moved into the
@@ -82,9 +80,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     try {
       const free = concurrency - inFlight.size
       if (free > 0) {
-        const jobs = await claim(pool, free, options.leaseMs)
-        moreWaiting = jobs.length === free
-        for (const job of jobs) track(deliver(job))
+        const { jobs, exhausted } = await claimDue(pool, free, options.leaseMs)
+        for (const job of exhausted) buried(job)
+        moreWaiting = jobs.length === free || exhausted.length === free
+        for (const job of jobs) track(job)
         if (moreWaiting && inFlight.size < concurrency) delay = 0
       }
     } catch (error) {
@@ -96,7 +95,14 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     wokenWhileTicking = Number.POSITIVE_INFINITY
   }
 
-  function track(send: Promise<void>) {
+  function track(job: ClaimedJob) {
+    // deliver() handles its own failures; this only keeps a bug in it from ending the process.
+    const send = deliver(job).catch((error: unknown) => {
+      log.error(
+        { err: { message: (error as Error)?.message }, deliveryId: job.id },
+        'delivery attempt failed unexpectedly; retried when its lease runs out',
+      )
+    })
     inFlight.add(send)
     void send.finally(() => {
       inFlight.delete(send)
@@ -104,22 +110,33 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     })
   }
 
+  /**
+   * One attempt, start to finish. Nothing in it may end the process: a request that cannot be
+   * built is dead with the reason, any other failure is a retry (within the job's attempts).
+   */
   async function deliver(job: ClaimedJob) {
-    const rule = rules.get(job.rule)
     const startedAt = new Date()
-    if (!rule) {
-      const error = `rule "${job.rule}" is no longer configured`
-      await finish(job, '', startedAt, refusal(error))
-      return
+    let url = ''
+    let result: SendResult
+    try {
+      const rule = rules.get(job.rule)
+      if (!rule) {
+        result = failure(`rule "${job.rule}" is no longer configured`, true)
+      } else {
+        const outgoing = renderDelivery(rule, job)
+        url = outgoing.url
+        result = await sender.send(outgoing, rule.timeoutMs, shutdown.signal)
+      }
+    } catch (error) {
+      result =
+        error instanceof DeliveryRenderError
+          ? failure(error.message, true)
+          : failure(`unexpected failure: ${(error as Error)?.message ?? String(error)}`, false)
     }
-    const outgoing = renderDelivery(rule, job)
-    const result = await sender.send(outgoing, rule.timeoutMs, shutdown.signal)
-    await finish(job, outgoing.url, startedAt, result)
+    await finish(job, url, startedAt, result)
   }
 
   async function finish(job: ClaimedJob, url: string, startedAt: Date, result: SendResult) {
-    const secrets = rules.secrets()
-    const redact = (text: string | null) => (text === null ? null : redactValues(text, secrets))
     const aborted = shutdown.signal.aborted && result.error !== null
     const state =
       result.error === null
@@ -129,39 +146,27 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
           : 'pending'
     // Shutdown is not the receiver's fault: the next start tries again at once.
     const delayMs = state === 'pending' && !aborted ? backoff(job.attempt) : 0
+    let error: string | null
     try {
-      await pool.query(
-        `WITH attempt AS (
-           INSERT INTO delivery_attempts
-             (delivery_id, attempt, started_at, url, status_code, latency_ms, response_excerpt, error)
-           VALUES ($1, $3, $4, $5, $6, $7, $8, $9))
-         UPDATE deliveries SET
-           state = $10,
-           next_attempt_at = now() + $11 * interval '1 millisecond',
-           last_status = $6,
-           last_error = $9,
-           delivered_at = CASE WHEN $10 = 'delivered' THEN now() END,
-           claim = NULL,
-           updated_at = now()
-         WHERE id = $1 AND claim = $2`,
-        [
-          job.id,
-          job.claim,
-          job.attempt,
-          startedAt,
-          redact(redactUrl(url)),
-          result.statusCode,
-          result.latencyMs,
-          redact(result.excerpt?.replaceAll(String.fromCharCode(0), '') ?? null),
-          redact(result.error),
-          state,
-          delayMs,
-        ],
-      )
-    } catch (error) {
-      // The lease runs out and another attempt follows: at least once, never lost.
+      const secrets = rules.secrets()
+      const redact = (text: string | null) => (text === null ? null : redactValues(text, secrets))
+      error = redact(result.error)
+      await recordAttempt(pool, job, {
+        startedAt,
+        url: redact(redactUrl(url)) ?? '',
+        statusCode: result.statusCode,
+        latencyMs: result.latencyMs,
+        excerpt: redact(result.excerpt),
+        error,
+        state,
+        delayMs,
+        givenBack: aborted,
+      })
+    } catch (failure) {
+      // The lease runs out and another attempt follows (or, after the last, the job is dead):
+      // at least once, never lost.
       log.warn(
-        { err: { message: (error as Error).message }, deliveryId: job.id },
+        { err: { message: (failure as Error).message }, deliveryId: job.id },
         'delivery attempt not recorded',
       )
       return
@@ -169,13 +174,21 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     options.onAttempt?.(state === 'delivered' ? 'delivered' : state === 'dead' ? 'dead' : 'retry')
     const fields = { deliveryId: job.id, rule: job.rule, event: job.event, attempt: job.attempt }
     if (state === 'delivered') log.debug({ ...fields, status: result.statusCode }, 'delivered')
-    else if (state === 'dead') log.warn(fields, `delivery dead: ${redact(result.error)}`)
+    else if (state === 'dead') log.warn(fields, `delivery dead: ${error}`)
     else {
       log.warn(
         fields,
-        `delivery failed (attempt ${job.attempt}/${job.maxAttempts}): ${redact(result.error)}; next try in ${Math.round(delayMs / 1000)} s`,
+        `delivery failed (attempt ${job.attempt}/${job.maxAttempts}): ${error}; next try in ${Math.round(delayMs / 1000)} s`,
       )
     }
+  }
+
+  function buried(job: ExhaustedJob) {
+    options.onAttempt?.('dead')
+    log.warn(
+      { deliveryId: job.id, rule: job.rule, event: job.event, attempt: job.attempt },
+      `delivery dead: attempt ${job.attempt} was never recorded and no attempts are left`,
+    )
   }
 
   function backoff(attempt: number): number {
@@ -211,41 +224,6 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   }
 }
 
-function refusal(error: string): SendResult {
-  return { statusCode: null, latencyMs: 0, excerpt: null, error, permanent: true }
-}
-
-async function claim(pool: Pool, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
-  const token = randomUUID()
-  const { rows } = await pool.query<{
-    id: string
-    rule: string
-    event: string
-    data: Record<string, string | null>
-    attempts: number
-    max_attempts: number
-  }>(
-    `UPDATE deliveries d SET
-       attempts = d.attempts + 1,
-       claim = $3,
-       next_attempt_at = now() + $2 * interval '1 millisecond',
-       updated_at = now()
-     FROM (SELECT id FROM deliveries
-           WHERE state = 'pending' AND next_attempt_at <= now()
-           ORDER BY next_attempt_at, id
-           LIMIT $1
-           FOR UPDATE SKIP LOCKED) due
-     WHERE d.id = due.id
-     RETURNING d.id::text, d.rule, d.event, d.data, d.attempts, d.max_attempts`,
-    [limit, leaseMs, token],
-  )
-  return rows.map((row) => ({
-    id: row.id,
-    rule: row.rule,
-    event: row.event,
-    data: row.data,
-    attempt: row.attempts,
-    maxAttempts: row.max_attempts,
-    claim: token,
-  }))
+function failure(error: string, permanent: boolean): SendResult {
+  return { statusCode: null, latencyMs: 0, excerpt: null, error, permanent }
 }
