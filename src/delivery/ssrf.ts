@@ -1,47 +1,59 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
-import { BlockList, isIP, type LookupFunction } from 'node:net'
+import { isIP, type LookupFunction } from 'node:net'
+import ipaddr from 'ipaddr.js'
 
 // Delivery URLs come from configuration, but their macros and DNS answers do not: refuse
 // destinations inside the operator's own network (loopback, private, link-local, cloud
 // metadata) unless DELIVERY_ALLOW_PRIVATE says they are intended.
 
-const BLOCKED = new BlockList()
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], // "this network"
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16], // link-local, including 169.254.169.254 metadata
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15], // benchmarking
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved and broadcast
-] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv4')
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7], // unique local, including fd00:ec2::254 metadata
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv6')
-}
+// Anything ipaddr.js does not call plain unicast is refused: loopback, private, link-local,
+// carrier-grade NAT, multicast, reserved and documentation ranges, Teredo, local-use NAT64.
+// Addresses that carry an IPv4 address (IPv4-mapped and -translated, NAT64 64:ff9b::/96, 6to4
+// 2002::/16) are judged by that address: 64:ff9b::7f00:1 is 127.0.0.1, while a NAT64 gateway's
+// 64:ff9b::808:808 is a public 8.8.8.8. Deprecated IPv4-compatible addresses (::/96) are refused.
+const NAT64 = ipaddr.parseCIDR('64:ff9b::/96')
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96')
 
 /** Why this address may not be a destination, or null when it may. */
 export function blockedAddressReason(address: string): string | null {
   const family = isIP(address)
   if (family === 0) return `${address} is not an IP address`
-  // ::ffff:10.0.0.1 is 10.0.0.1.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1]
-  const [checked, type] = mapped
-    ? [mapped, 'ipv4' as const]
-    : [address, family === 4 ? ('ipv4' as const) : ('ipv6' as const)]
-  if (!BLOCKED.check(checked, type)) return null
-  return `destination address ${address} is loopback, private, link-local or reserved; set DELIVERY_ALLOW_PRIVATE=true if it is intended`
+  const parsed = ipaddr.parse(family === 6 ? canonicalIPv6(address) : address)
+  let range: string = parsed.range()
+  let shown = address
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6
+    const inner = embeddedIPv4(v6, range)
+    if (inner) {
+      range = inner.range()
+      shown = `${address} (IPv4 ${inner})`
+    } else if (range === 'unicast' && v6.match(IPV4_COMPATIBLE)) {
+      range = 'IPv4-compatible'
+    }
+  }
+  if (range === 'unicast') return null
+  return `destination address ${shown} is loopback, private, link-local or reserved (${range}); set DELIVERY_ALLOW_PRIVATE=true if it is intended`
+}
+
+// ipaddr.js reads ::127.0.0.1 as ::ffff:127.0.0.1; the WHATWG URL parser (undici's) writes it
+// as ::7f00:1, the address actually connected to. A zone (%eth0) names an interface, not a host.
+function canonicalIPv6(address: string): string {
+  try {
+    return new URL(`http://[${address.split('%')[0]}]/`).hostname.slice(1, -1)
+  } catch {
+    return address
+  }
+}
+
+function embeddedIPv4(address: ipaddr.IPv6, range: string): ipaddr.IPv4 | null {
+  const p = address.parts
+  const v4 = (high: number, low: number) =>
+    new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff])
+  if (range === 'ipv4Mapped' || range === 'rfc6145') return v4(p[6] ?? 0, p[7] ?? 0)
+  // rfc6052 also names the local-use 64:ff9b:1::/48, whose embedding varies: refused whole.
+  if (range === 'rfc6052' && address.match(NAT64)) return v4(p[6] ?? 0, p[7] ?? 0)
+  if (range === '6to4') return v4(p[1] ?? 0, p[2] ?? 0)
+  return null
 }
 
 export class BlockedDestinationError extends Error {

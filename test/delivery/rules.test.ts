@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { renderDelivery } from '../../src/delivery/render.js'
 import { DeliveryRules, parseDeliveryRules } from '../../src/delivery/rules.js'
+import { createSender } from '../../src/delivery/send.js'
 import { blockedAddressReason } from '../../src/delivery/ssrf.js'
 
 describe('delivery rules file', () => {
@@ -99,16 +100,58 @@ describe('SSRF guard', () => {
     '169.254.169.254',
     '100.64.0.1',
     '0.0.0.0',
+    '203.0.113.7', // documentation (TEST-NET-3)
+    '198.18.0.1', // benchmarking
     '::1',
+    '::',
     'fe80::1',
     'fd00:ec2::254',
     '::ffff:10.0.0.1',
     '::ffff:127.0.0.1',
+    '::ffff:0:7f00:1', // IPv4-translated 127.0.0.1
+    '2001:db8::1', // documentation
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
   ]
-  const allowed = ['8.8.8.8', '203.0.113.7', '172.32.0.1', '2001:4860:4860::8888']
+  // Ranges that embed an IPv4 address: the destination is that address.
+  const embedded = [
+    ['64:ff9b::7f00:1', '127.0.0.1'], // NAT64
+    ['64:ff9b::127.0.0.1', '127.0.0.1'],
+    ['64:ff9b::a9fe:a9fe', '169.254.169.254'],
+    ['64:ff9b::a00:1', '10.0.0.1'],
+    ['2002:7f00:1::', '127.0.0.1'], // 6to4
+    ['2002:a9fe:a9fe::1', '169.254.169.254'],
+    ['2002:c0a8:101:1::1', '192.168.1.1'],
+  ] as const
+  const refusedWhole = [
+    ['::7f00:1', 'IPv4-compatible'], // ::/96, deprecated: refused whatever it embeds
+    ['::127.0.0.1', 'IPv4-compatible'],
+    ['::808:808', 'IPv4-compatible'],
+    ['64:ff9b:1::a00:1', 'rfc6052'], // local-use NAT64
+  ] as const
+  const allowed = [
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '2001:4860:4860::8888',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808', // NAT64 to a public address
+    '2002:808:808::1', // 6to4 of a public address
+  ]
   for (const address of refused) {
     test(`refuses ${address}`, () => {
       assert.match(blockedAddressReason(address) ?? '', /DELIVERY_ALLOW_PRIVATE/)
+    })
+  }
+  for (const [address, v4] of embedded) {
+    test(`refuses ${address}: it is ${v4}`, () => {
+      const reason = blockedAddressReason(address) ?? ''
+      assert.match(reason, /DELIVERY_ALLOW_PRIVATE/)
+      assert.ok(reason.includes(`(IPv4 ${v4})`), reason)
+    })
+  }
+  for (const [address, range] of refusedWhole) {
+    test(`refuses ${address} (${range})`, () => {
+      assert.ok((blockedAddressReason(address) ?? '').includes(`(${range})`))
     })
   }
   for (const address of allowed) {
@@ -116,4 +159,19 @@ describe('SSRF guard', () => {
       assert.equal(blockedAddressReason(address), null)
     })
   }
+
+  test('a literal NAT64 address of loopback is refused before any connection', async () => {
+    const sender = createSender({ allowPrivate: false })
+    try {
+      const result = await sender.send(
+        { method: 'GET', url: 'http://[64:ff9b::7f00:1]:9/x', headers: {}, body: undefined },
+        1000,
+        new AbortController().signal,
+      )
+      assert.equal(result.permanent, true)
+      assert.match(result.error ?? '', /64:ff9b::7f00:1 \(IPv4 127\.0\.0\.1\) is loopback/)
+    } finally {
+      await sender.close()
+    }
+  })
 })
