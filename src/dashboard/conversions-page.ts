@@ -1,11 +1,21 @@
-import type { Conversion, ConversionSearch, LedgerEntry } from './conversions-data.js'
+import { CONVERSION_STATUSES, type Conversion, type ConversionSearch } from '../conversions/rows.js'
+import type { LedgerEntry } from '../ledger/rows.js'
 import type { Delivery } from './deliveries-data.js'
 import { explainOutcome } from './explain.js'
 import { formatTime, type Html, html, queryString } from './html.js'
 import { badge, confirmButton, type PageContext, page } from './layout.js'
 import type { LogEntry } from './postback-log-data.js'
 
-export const STATUSES = ['pending', 'approved', 'held', 'rejected', 'reversed']
+export const STATUSES = CONVERSION_STATUSES
+
+/** "3.5 USD", or "—" for a reward-only conversion (the network sent points but no payout). */
+function payoutOf(c: Conversion): string {
+  if (c.payout === null) return '—'
+  return c.currency ? `${c.payout} ${c.currency}` : c.payout
+}
+
+/** Most reward networks send no offer id. */
+const offerOf = (c: Conversion): string => c.offerId ?? '—'
 
 export function conversionsTable(items: Conversion[]): Html {
   if (items.length === 0) return html`<p class="card muted">No conversions match.</p>`
@@ -13,8 +23,8 @@ export function conversionsTable(items: Conversion[]): Html {
 ${items.map(
   (
     c,
-  ) => html`<tr><td data-label="Conversion"><a href="/dashboard/conversions/${c.id}">#${c.id}</a></td><td data-label="Created">${formatTime(c.createdAt)}</td><td data-label="Network">${c.network}</td><td data-label="Tx id"><code>${c.txId}</code></td><td data-label="Offer">${c.offerId}</td>
-<td data-label="User">${c.userId ? html`<a href="/dashboard/users?user=${encodeURIComponent(c.userId)}">${c.userId}</a>` : html`<span class="muted">none</span>`}</td><td class="num" data-label="Payout">${c.payout}${c.currency ? ` ${c.currency}` : ''}</td><td class="num" data-label="Points">${c.points}</td><td data-label="Status">${badge(c.status)}</td></tr>`,
+  ) => html`<tr><td data-label="Conversion"><a href="/dashboard/conversions/${c.id}">#${c.id}</a></td><td data-label="Created">${formatTime(c.createdAt)}</td><td data-label="Network">${c.network}</td><td data-label="Tx id"><code>${c.txId}</code></td><td data-label="Offer">${offerOf(c)}</td>
+<td data-label="User">${c.userId ? html`<a href="/dashboard/users?user=${encodeURIComponent(c.userId)}">${c.userId}</a>` : html`<span class="muted">none</span>`}</td><td class="num" data-label="Payout">${payoutOf(c)}</td><td class="num" data-label="Points">${c.points}</td><td data-label="Status">${badge(c.status)}</td></tr>`,
 )}</tbody></table></div>`
 }
 
@@ -93,7 +103,7 @@ export function conversionPage(
 <div class="tile"><div class="l">Status</div><div class="n">${badge(c.status)}</div>${c.holdReason ? html`<div class="small">${c.status === 'held' ? '' : 'was held: '}${c.holdReason}</div>` : ''}</div>
 <div class="tile"><div class="l">Network · tx id</div><div>${c.network} · <code>${c.txId}</code></div></div>
 <div class="tile"><div class="l">User</div><div>${c.userId ? html`<a href="/dashboard/users?user=${encodeURIComponent(c.userId)}">${c.userId}</a>` : 'none'}</div></div>
-<div class="tile"><div class="l">Offer · payout · points</div><div>${c.offerId} · ${c.payout}${c.currency ? ` ${c.currency}` : ''} · ${c.points}</div></div>
+<div class="tile"><div class="l">Offer · payout · points</div><div>${offerOf(c)} · ${payoutOf(c)} · ${c.points}</div></div>
 </div>
 ${c.status === 'held' ? reviewButtons(context.csrf, c) : ''}
 <h2>Timeline (UTC)</h2>
@@ -130,7 +140,7 @@ export function reviewPage(context: PageContext, held: Conversion[]): Html {
 ${held.map(
   (
     c,
-  ) => html`<div class="card" id="held-${c.id}"><div><a href="/dashboard/conversions/${c.id}"><strong>#${c.id}</strong></a> · ${c.network} · tx <code>${c.txId}</code> · offer ${c.offerId} · user ${c.userId ?? 'none'} · payout ${c.payout} · <strong>${c.points} points</strong> <span class="muted small">${formatTime(c.createdAt)}</span></div>
+  ) => html`<div class="card" id="held-${c.id}"><div><a href="/dashboard/conversions/${c.id}"><strong>#${c.id}</strong></a> · ${c.network} · tx <code>${c.txId}</code> · offer ${offerOf(c)} · user ${c.userId ?? 'none'} · payout ${payoutOf(c)} · <strong>${c.points} points</strong> <span class="muted small">${formatTime(c.createdAt)}</span></div>
 <div class="notice warn small">${c.holdReason ?? 'held for review'}</div>${reviewButtons(context.csrf, c)}</div>`,
 )}`,
   )

@@ -1,14 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { reviewConversion } from '../admin/queries.js'
+import { getConversion, searchConversions } from '../conversions/rows.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
-import {
-  getConversion,
-  ledgerOfConversion,
-  searchConversions,
-  userAccount,
-} from './conversions-data.js'
+import { balanceOf, ledgerOfConversion, ledgerOfUser } from '../ledger/rows.js'
 import {
   conversionPage,
   conversionsPage,
@@ -106,7 +102,10 @@ export function moneyRoutes(app: FastifyInstance, { db, deliveries }: DashboardO
     const q = parseInput(z.object({ user: text, before: id.optional() }), request.query)
     const ctx = context(request, csrfOf(request))
     if (!q.user) return sendHtml(reply, userPage(ctx, undefined, null, [], undefined).text)
-    const account = await userAccount(db.pool, q.user, q.before, PAGE_SIZE)
+    const account = {
+      balance: await balanceOf(db.pool, q.user),
+      entries: await ledgerOfUser(db.pool, q.user, q.before, PAGE_SIZE),
+    }
     const conversions = q.before ? [] : await searchConversions(db.pool, { userId: q.user }, 20)
     const next = account.entries.length === PAGE_SIZE ? account.entries.at(-1)?.id : undefined
     return sendHtml(reply, userPage(ctx, q.user, account, conversions, next).text)

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg'
-import { normalizeDecimal } from '../ledger/decimal.js'
+import { CONVERSION_COLUMNS, type Conversion, toConversion } from '../conversions/rows.js'
 import { csvLine, spreadsheetSafe } from './csv.js'
 
 // Conversions of a period as CSV, read in keyset pages (id order), so an export of any size
@@ -33,37 +33,18 @@ const COLUMNS = [
   'updated_at',
 ]
 
-type Row = {
-  id: string
-  network: string
-  tx_id: string
-  offer_id: string | null
-  user_id: string | null
-  click_id: string | null
-  payout: string | null
-  currency: string | null
-  points: string
-  status: string
-  network_status: string | null
-  hold_reason: string | null
-  created_at: Date
-  updated_at: Date
-}
-
 export async function exportConversions(
   pool: Pool,
   period: ExportPeriod,
 ): Promise<AsyncIterable<string>> {
   const page = (after: string) =>
-    pool.query<Row>(
+    pool.query(
       `WITH bounds AS (
          SELECT COALESCE($2::timestamp AT TIME ZONE $4, now() - interval '24 hours') AS from_ts,
                 COALESCE(($3::timestamp + CASE WHEN $6 THEN interval '1 day' ELSE interval '0' END)
                            AT TIME ZONE $4, now()) AS to_ts
        )
-       SELECT id, network, tx_id, offer_id, user_id, click_id, payout::text, currency, points::text,
-              status, network_status, hold_reason, created_at, updated_at
-       FROM conversions, bounds
+       SELECT ${CONVERSION_COLUMNS} FROM conversions, bounds
        WHERE id > $1 AND created_at >= from_ts AND created_at < to_ts
          AND ($5::text IS NULL OR network = $5)
        ORDER BY id LIMIT ${PAGE}`,
@@ -76,33 +57,35 @@ export async function exportConversions(
         period.to !== undefined && !period.to.includes(':'),
       ],
     )
-  const first = await page('0')
+  const first = (await page('0')).rows.map(toConversion)
   return (async function* () {
     yield csvLine(COLUMNS)
-    let rows = first.rows
-    while (rows.length > 0) {
-      yield rows.map(toCsv).join('')
-      if (rows.length < PAGE) return
-      rows = (await page(rows[rows.length - 1]?.id ?? '0')).rows
+    let conversions = first
+    while (conversions.length > 0) {
+      yield conversions.map(toCsv).join('')
+      if (conversions.length < PAGE) return
+      conversions = (await page(conversions[conversions.length - 1]?.id ?? '0')).rows.map(
+        toConversion,
+      )
     }
   })()
 }
 
-function toCsv(row: Row): string {
+function toCsv(c: Conversion): string {
   return csvLine([
-    row.id,
-    row.network,
-    spreadsheetSafe(row.tx_id),
-    spreadsheetSafe(row.offer_id),
-    spreadsheetSafe(row.user_id),
-    spreadsheetSafe(row.click_id),
-    row.payout === null ? null : normalizeDecimal(row.payout),
-    spreadsheetSafe(row.currency),
-    row.points,
-    row.status,
-    spreadsheetSafe(row.network_status),
-    row.hold_reason,
-    row.created_at.toISOString(),
-    row.updated_at.toISOString(),
+    c.id,
+    c.network,
+    spreadsheetSafe(c.txId),
+    spreadsheetSafe(c.offerId),
+    spreadsheetSafe(c.userId),
+    spreadsheetSafe(c.clickId),
+    c.payout,
+    spreadsheetSafe(c.currency),
+    c.points,
+    c.status,
+    spreadsheetSafe(c.networkStatus),
+    c.holdReason,
+    c.createdAt.toISOString(),
+    c.updatedAt.toISOString(),
   ])
 }
