@@ -1,11 +1,20 @@
 import { UNAUTHORIZED_CODES } from '../operations/replay.js'
+import { findPastedUrlProblems, storedRequestParams } from '../postbacks/pasted-url.js'
 
 // Plain-language explanations of postback outcome codes: what happened, and what to do.
 // `message` is the stored, already-redacted message; field problems are listed one per line.
 
 export type Explanation = { summary: string; details: string[]; fix: string | null }
 
-type Entry = { outcome: string; network: string | null; message: string | null; statusCode: number }
+type Entry = {
+  outcome: string
+  network: string | null
+  message: string | null
+  statusCode: number
+  /** The stored request: macros or repeated parameters in it explain a failed signature. */
+  query?: string | null
+  body?: string | null
+}
 
 const ACCEPTED: Record<string, string> = {
   credited: 'accepted and the user was credited',
@@ -26,6 +35,16 @@ export function explainOutcome(entry: Entry): Explanation {
     return { summary: accepted ?? `accepted (${entry.outcome})`, details: [message], fix: null }
   }
   const parts = message.split('; ').filter(Boolean)
+  if (
+    (entry.outcome === 'BAD_SECRET' || entry.outcome === 'BAD_SIGNATURE') &&
+    pastedUrlIsWrong(entry)
+  ) {
+    return {
+      summary: `the URL in network ${network}'s panel is not the one printed for it: it still has macros, or parameters the network appends itself`,
+      details: [message],
+      fix: `Paste the URL that \`npm run cli -- url ${network}\` prints (also on the Networks page) into the network's panel, replacing the one there; the secret is not the problem.`,
+    }
+  }
   switch (entry.outcome) {
     case 'BAD_SECRET':
       return {
@@ -95,6 +114,14 @@ export function explainOutcome(entry: Entry): Explanation {
     default:
       return { summary: `refused (${entry.outcome})`, details: [message], fix: null }
   }
+}
+
+function pastedUrlIsWrong(entry: Entry): boolean {
+  if (entry.query === undefined && entry.body === undefined) return false
+  const problems = findPastedUrlProblems(
+    storedRequestParams(entry.query ?? null, entry.body ?? null),
+  )
+  return problems.macros.length > 0 || problems.repeated.length > 0
 }
 
 function fieldSummary(code: string, network: string): string {

@@ -22,6 +22,11 @@ const MACRO_CHECKED: readonly Field[] = [
 const MACRO =
   /^(\{\{?\s*[\w.:-]+\s*\}?\}|\[\[?%?[\w.:-]+%?\]?\]|#[\w.:-]+#|\$[\w.:-]+\$|%[\w.:-]+%)$/
 
+/** Whether `value` is a macro placeholder the network never substituted. */
+export function isUnreplacedMacro(value: string): boolean {
+  return MACRO.test(value)
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
 const CONTROL = /[\u0000-\u001f\u007f]/
 const text = (max: number) =>
@@ -101,7 +106,7 @@ export function parsePostback(params: Params, profile: NetworkProfile): Postback
       }
       continue
     }
-    if (MACRO_CHECKED.includes(field) && MACRO.test(picked.value)) {
+    if (MACRO_CHECKED.includes(field) && isUnreplacedMacro(picked.value)) {
       problems.push({
         field,
         code: 'UNREPLACED_MACRO',

@@ -1,6 +1,7 @@
 import { HttpError } from '../http/errors.js'
 import type { NetworkProfile } from '../networks/profile.js'
 import { type SignedRequest, verifySignature } from '../networks/signature.js'
+import { findPastedUrlProblems, pasteUrlAdvice } from './pasted-url.js'
 
 export type Caller = {
   /** 'https' when TLS reached us directly or a trusted proxy said so (X-Forwarded-Proto). */
@@ -30,6 +31,9 @@ export function verifyCaller(caller: Caller, profile: NetworkProfile, requireHtt
   }
   const check = verifySignature(profile.signature, caller.signed, profile.secrets)
   if (check.ok) return
+  // Macros left in the request or parameters sent twice: the pasted URL, not the secret.
+  const advice = pasteUrlAdvice(findPastedUrlProblems(caller.signed.params), profile.name)
+  const explained = (message: string) => (advice ? `${message}; ${advice}` : message)
   if (profile.signature.kind === 'static_token') {
     const missing = check.reason.startsWith('no signature')
     const where =
@@ -39,13 +43,15 @@ export function verifyCaller(caller: Caller, profile: NetworkProfile, requireHtt
     throw new HttpError(
       403,
       'BAD_SECRET',
-      missing ? `no secret: send it as ${where}` : 'the secret does not match any active secret',
+      explained(
+        missing ? `no secret: send it as ${where}` : 'the secret does not match any active secret',
+      ),
     )
   }
   throw new HttpError(
     403,
     'BAD_SIGNATURE',
-    `${check.reason} (network ${profile.name}, ${profile.signature.kind})`,
+    explained(`${check.reason} (network ${profile.name}, ${profile.signature.kind})`),
   )
 }
 
