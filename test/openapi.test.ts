@@ -3,6 +3,8 @@ import { after, before, test } from 'node:test'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { openDatabase } from '../src/db/database.js'
+import { buildProfile, defaultProfile } from '../src/networks/profile.js'
+import { NetworkRegistry } from '../src/networks/registry.js'
 import {
   ADMIN_TOKEN,
   adminHeaders,
@@ -293,4 +295,47 @@ test('CSV export and manual adjustment answers match the document', async () => 
   assert.equal(reused.json().code, 'REFERENCE_USED')
   const invalid = await admin(path, url, { method: 'POST', payload: { points: 0, reason: 'x' } })
   assert.equal(invalid.statusCode, 400)
+})
+
+test('reward-only conversions (no payout, no offer id) and their review match the document', async () => {
+  // Tapjoy sends points only; TheoremReach a payout but no offer id (held above MAX_PAYOUT).
+  const config = testConfig({ POSTBACK_SECRET: SECRET, ADMIN_TOKEN, MAX_PAYOUT: '100' })
+  const unsigned = { signature: { kind: 'none' } } as const
+  const networks = new NetworkRegistry([
+    defaultProfile(config, [SECRET]),
+    buildProfile('tapjoy', { preset: 'tapjoy', ...unsigned }, config),
+    buildProfile('theoremreach', { preset: 'theoremreach', ...unsigned }, config),
+  ])
+  const app = await buildAppOn(t.testDb, { MAX_PAYOUT: '100' }, undefined, { networks })
+  try {
+    const user = uniqueTx('doc-reward')
+    const tapjoy = await app.inject({
+      url: `/api/postback/tapjoy?id=${uniqueTx('tj')}&snuid=${user}&currency=50`,
+    })
+    assert.equal(tapjoy.headers['x-postback-outcome'], 'credited')
+    const held = await app.inject({
+      url: `/api/postback/theoremreach?tx_id=${uniqueTx('tr')}&user_id=${user}&reward=70&currency=150`,
+      headers: json,
+    })
+    assert.equal(held.json().outcome, 'held')
+    const admin = (path: string, url: string, extra: object = {}) =>
+      sendAndCheck(app, path, { url, headers: adminHeaders, ...extra })
+    const list = await admin('/admin/conversions', `/admin/conversions?userId=${user}`)
+    assert.deepEqual(
+      list
+        .json()
+        .items.map((c: { payout: string | null; offerId: string | null }) => [c.payout, c.offerId]),
+      [
+        ['150', null],
+        [null, null],
+      ],
+    )
+    assert.equal((await admin('/admin/users/{userId}', `/admin/users/${user}`)).statusCode, 200)
+    assert.equal((await admin('/admin/stats', '/admin/stats?by=offer')).statusCode, 200)
+    const approve = `/admin/conversions/${held.json().conversionId}/approve`
+    const approved = await admin('/admin/conversions/{id}/approve', approve, { method: 'POST' })
+    assert.equal(approved.json().conversion.offerId, null)
+  } finally {
+    await app.close()
+  }
 })

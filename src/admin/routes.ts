@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { CONVERSION_STATUSES } from '../conversions/rows.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
 import { HttpError } from '../http/errors.js'
@@ -63,7 +64,7 @@ export async function adminRoutes(
         network: name.optional(),
         txId: name.optional(),
         userId: name.optional(),
-        status: z.enum(['pending', 'approved', 'held', 'rejected', 'reversed']).optional(),
+        status: z.enum(CONVERSION_STATUSES).optional(),
       }),
       request.query,
     )

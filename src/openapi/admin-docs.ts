@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { CONVERSION_STATUSES } from '../conversions/rows.js'
 import {
   conversionsAnswer,
   jsonSchema,
@@ -16,7 +17,11 @@ import { errorResponse, jsonResponse, type OperationDoc, RETRY_AFTER } from './o
 
 export const page = {
   limit: z.number().int().min(1).max(500).default(50).describe('items per page'),
-  before: z.string().regex(/^\d+$/).optional().describe('`nextBefore` of the previous page'),
+  before: z
+    .string()
+    .regex(/^\d{1,18}$/)
+    .optional()
+    .describe('`nextBefore` of the previous page'),
 }
 export const query = (shape: z.ZodRawShape) => jsonSchema(z.object(shape), 'input')
 const path = (...names: string[]) =>
@@ -80,7 +85,7 @@ export const ADMIN_DOCS: Record<string, OperationDoc> = {
       network: z.string().optional(),
       txId: z.string().optional(),
       userId: z.string().optional(),
-      status: z.enum(['pending', 'approved', 'held', 'rejected', 'reversed']).optional(),
+      status: z.enum(CONVERSION_STATUSES).optional(),
     }),
   }),
   '/admin/postbacks': admin('The raw postback log (secrets redacted)', postbackLogAnswer, {

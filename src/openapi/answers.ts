@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { CONVERSION_STATUSES } from '../conversions/rows.js'
+import { LEDGER_KINDS } from '../ledger/rows.js'
 
 // The bodies the service answers, as zod schemas. They exist for the OpenAPI document only
 // (routes build their answers themselves); test/openapi.test.ts checks real answers against them.
@@ -62,16 +64,21 @@ export const conversion = z.object({
   id,
   network: z.string(),
   txId: z.string(),
-  offerId: z.string(),
+  offerId: z
+    .string()
+    .nullable()
+    .describe('null when the network sends none (most reward networks)'),
   userId: z.string().nullable(),
   clickId: z.string().nullable(),
-  payout: decimal,
+  payout: decimal
+    .nullable()
+    .describe('null for reward-only networks (Tapjoy, BitLabs without raw, ...): points only'),
   currency: z.string().nullable(),
   points: z.number().int(),
-  status: z.enum(['pending', 'approved', 'held', 'rejected', 'reversed']),
+  status: z.enum(CONVERSION_STATUSES),
   networkStatus: z.string().nullable(),
   holdReason: z.string().nullable(),
-  subs: z.array(z.string().nullable()),
+  subs: z.array(z.string().nullable()).length(5).describe('sub1 to sub5'),
   createdAt: timestamp,
   updatedAt: timestamp,
 })
@@ -83,7 +90,7 @@ export const userAnswer = z.object({
     z.object({
       id,
       conversionId: id.nullable(),
-      kind: z.enum(['credit', 'reversal', 'adjustment']),
+      kind: z.enum(LEDGER_KINDS),
       points: z.number().int(),
       createdAt: timestamp,
     }),
