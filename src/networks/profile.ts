@@ -97,6 +97,16 @@ export const profileInputSchema = z
       .object({ success: answer.optional(), refused: answer.partial().optional() })
       .optional(),
     macroStyle: z.enum(['{x}', '[X]', '[%X%]', '[[x]]', '#x#', '$x$']).optional(),
+    // The query of the URL to paste into the network's panel, exactly as the network documents
+    // its macros; "" for a network that appends its own parameters to a bare URL.
+    urlQuery: z
+      .string()
+      .max(2000)
+      .refine(
+        (q) => !/[?#\s]/.test(q),
+        'no "?", "#" or spaces: the query after "?", pairs joined by "&"',
+      )
+      .optional(),
   })
   .strict()
 
@@ -127,6 +137,8 @@ export type NetworkProfile = {
     refused: { status?: number; body?: string }
   }
   macroStyle: string
+  /** The preset's own URL query (see profileInputSchema); null: built from params. */
+  urlQuery: string | null
 }
 
 type GlobalSettings = Pick<
@@ -156,8 +168,15 @@ export function defaultProfile(config: GlobalSettings, secrets: readonly string[
     creditTests: false,
     answers: { success: { status: 200, body: 'OK' }, refused: {} },
     macroStyle: '{x}',
+    urlQuery: null,
   }
 }
+
+/** A preset maps only the fields its network sends: nothing inherited from the default's names. */
+const NO_PARAMS = Object.fromEntries(FIELDS.map((field) => [field, []])) as unknown as Record<
+  Field,
+  string[]
+>
 
 export class ProfileError extends Error {}
 
@@ -206,7 +225,7 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
     name,
     preset: own.preset ?? null,
     signature,
-    params: { ...base.params, ...merged.params },
+    params: { ...(own.preset !== undefined ? NO_PARAMS : base.params), ...merged.params },
     required: merged.required ?? base.required,
     statuses: merged.statuses
       ? statusMap({ approved: [], pending: [], reversed: [], ...merged.statuses })
@@ -226,6 +245,11 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
       refused: merged.answers.refused ?? {},
     },
     macroStyle: merged.macroStyle ?? '{x}',
+    // A profile that renames the preset's parameters or changes its signature gets a URL built
+    // from its own names, unless it gives its own query too.
+    urlQuery:
+      own.urlQuery ??
+      (own.params !== undefined || own.signature !== undefined ? null : (preset.urlQuery ?? null)),
   }
 }
 

@@ -154,14 +154,18 @@ function encode(digest: Buffer, encoding: Encoding): string {
   return digest.toString(encoding) // base64url comes without padding
 }
 
-/** {name} is the parameter's value as received (decoded; missing -> ""), {secret} the secret. */
+/**
+ * {name} is the parameter's value as received (decoded; missing -> ""), {secret} the secret.
+ * An empty repeat does not count: Fyber appends _trans_id_ to a URL that may already end in
+ * "?_trans_id_=", and signs the value it appends (two different values are refused later).
+ */
 export function fillTemplate(
   template: string,
   params: Map<string, string[]>,
   secret: string,
 ): string {
   return template.replace(/\{([^{}]+)\}/g, (_, name: string) =>
-    name === 'secret' ? secret : (params.get(name)?.[0] ?? ''),
+    name === 'secret' ? secret : (params.get(name)?.find((value) => value !== '') ?? ''),
   )
 }
 

@@ -6,10 +6,13 @@ import { clip, type Params, pickValue } from './params.js'
 
 /** The name a postback gives: /api/postback/:network, else ?network=, else the default. */
 export function requestedNetwork(pathNetwork: string | undefined, params: Params): string {
+  // A network named in the path owns every query parameter: Admost sends its own `network`
+  // (the ad network that paid), which must neither route nor be ambiguous there.
+  if (pathNetwork !== undefined) return pathNetwork
   const picked = pickValue(params, ['network'])
   if (picked.ambiguous)
     throw new HttpError(400, 'AMBIGUOUS_PARAM', 'network arrived with different values')
-  return pathNetwork ?? picked.value ?? DEFAULT_NETWORK
+  return picked.value ?? DEFAULT_NETWORK
 }
 
 export function resolveNetwork(

@@ -66,7 +66,7 @@ describe('on a database', { skip: CLI_SKIP }, () => {
     assert.equal(run.code, 0, run.stderr)
     assert.match(
       run.stdout,
-      /^https:\/\/pb\.example\.com\/api\/postback\?tx_id=\{tx_id\}.*&secret=test-secret-0123456789$/m,
+      /^https:\/\/pb\.example\.com\/api\/postback\?secret=test-secret-0123456789&tx_id=\{tx_id\}.*&status=\{status\}$/m,
     )
     assert.match(run.stdout, /^curl /m)
   })

@@ -5,7 +5,11 @@ export const ayetstudios: Preset = {
   source: 'official',
   notes:
     'X-Ayetstudios-Security-Hash = hex(HMAC-SHA256(API key, parameters sorted by name as a query string)). Reversal callbacks: transaction_id prefixed r-, is_chargeback=1, negative currency_amount.',
+  setup:
+    "Source: https://docs.ayetstudios.com/v/product-docs/callbacks-and-testing/callbacks/offerwall-callbacks and .../callback-verification/hmac-security-hash-optional. ayeT publisher dashboard > your placement: paste as the callback URL; enable Reversal Callbacks on the placement to receive chargebacks. The X-Ayetstudios-Security-Hash header is keyed with your publisher API key (dashboard > settings): that is this profile's secret.",
   profile: {
+    urlQuery:
+      'transaction_id={transaction_id}&external_identifier={external_identifier}&currency_amount={currency_amount}&payout_usd={payout_usd}&is_chargeback={is_chargeback}',
     params: {
       tx_id: 'transaction_id',
       user_id: 'external_identifier',

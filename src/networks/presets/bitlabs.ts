@@ -5,7 +5,11 @@ export const bitlabs: Preset = {
   source: 'official',
   notes:
     'hash = hex(HMAC-SHA1(app secret, the URL as received before "&hash=")): set PUBLIC_URL to the exact scheme and host BitLabs calls. Put the hash last. A reconciliation (TYPE=RECONCILIATION) reverses the transaction named by ref=[%REF%]. Tester callbacks carry debug=true.',
+  setup:
+    "Source: https://developer.bitlabs.ai/docs/callback-parameters, /docs/securing-callbacks-through-hashing, /docs/offer-callbacks. BitLabs Publisher Dashboard > Apps > your app > Integration > Reward Callback: paste as the callback URL (host, then these parameters); BitLabs appends &hash= itself, keyed with the app secret (this profile's secret). Add no custom parameters after it.",
+  appends: ['hash', 'debug'],
   profile: {
+    urlQuery: 'uid=[%UID%]&tx=[%TX%]&val=[%VAL%]&raw=[%RAW%]&type=[%TYPE%]&ref=[%REF%]',
     params: {
       tx_id: 'tx',
       user_id: 'uid',

@@ -5,7 +5,12 @@ export const ironsource: Preset = {
   source: 'official',
   notes:
     'signature = md5(timestamp + eventId + applicationUserId + rewards + private key), as in the official PHP sample, which reads the user from applicationUserId: build the URL as ?applicationUserId=[USER_ID]&rewards=[REWARDS]&eventId=[EVENT_ID]&itemName=[ITEM_NAME] (the doc example names it appUserId; if yours does, override params.user_id and signature.template together). The user id is signed as decoded; the doc says it is sent URL-encoded, so whether the signed form is encoded is UNCONFIRMED: test a user id with @ or spaces. Answers "<eventId>:OK". Retries, IPs and reversals: UNCONFIRMED (none documented).',
+  setup:
+    "Source: https://docs.unity.com/grow/levelplay/platform/settings/server-to-server-callback and .../event-handlers (official PHP sample). LevelPlay > Apps > your app > Set S2S callback: paste as the callback URL (these are ironSource's placeholders [USER_ID] [REWARDS] [EVENT_ID] [ITEM_NAME]) and add a private key: it is this profile's secret; ironSource then adds timestamp and signature itself.",
+  appends: ['timestamp', 'signature'],
   profile: {
+    urlQuery:
+      'applicationUserId=[USER_ID]&rewards=[REWARDS]&eventId=[EVENT_ID]&itemName=[ITEM_NAME]',
     params: {
       tx_id: 'eventId',
       user_id: 'applicationUserId',

@@ -6,7 +6,11 @@ export const kiwiwall: Preset = {
   notes:
     'signature = md5("sub_id:amount:secret"), over the amount as sent (negative on chargebacks). Answers 1 / 0.',
   suggestedIps: ['34.193.235.172'],
+  setup:
+    'Source: https://www.kiwiwall.com/postback-documentation. Kiwiwall publisher panel > your app: paste as the postback URL; the app\'s "Secret Key" button shows this profile\'s secret. Put 34.193.235.172 in allowedIps.',
   profile: {
+    urlQuery:
+      'status={status}&trans_id={trans_id}&sub_id={sub_id}&amount={amount}&gross={gross}&offer_id={offer_id}&signature={signature}',
     params: {
       tx_id: 'trans_id',
       user_id: 'sub_id',

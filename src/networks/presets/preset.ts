@@ -11,5 +11,9 @@ export type Preset = {
   source: 'official' | 'third-party'
   notes: string
   suggestedIps?: string[]
+  /** Where to paste the printed URL in the network's panel and which options to enable there. */
+  setup?: string
+  /** Parameters the network appends to the URL by itself (never put them in the URL). */
+  appends?: string[]
   profile: ProfileInput
 }

@@ -6,7 +6,28 @@ export const revlum: Preset = {
   notes:
     'signature = md5(subId + transId + reward + secret). Sent as a POST body or GET query (both accepted). reward and payout are always absolute: status=2 reverses (UNCONFIRMED that it carries the original transId). payout is not signed. debug=1 is a test. Answers ok, as the official example.',
   suggestedIps: ['209.159.156.198'],
+  setup:
+    "Source: https://revlum.com/documentation/postback and https://developer.revlum.com/docs/post-postback. Revlum publisher dashboard > your app > postback: paste this bare URL; Revlum POSTs subId, transId, reward, payout, status, signature ... in the body. The app's secret key is this profile's secret. Put 209.159.156.198 in allowedIps.",
+  appends: [
+    'subId',
+    'sub1',
+    'sub2',
+    'transId',
+    'offerName',
+    'offerId',
+    'event_id',
+    'event_name',
+    'reward',
+    'reward_name',
+    'payout',
+    'userIp',
+    'country',
+    'status',
+    'debug',
+    'signature',
+  ],
   profile: {
+    urlQuery: '',
     params: {
       tx_id: 'transId',
       user_id: 'subId',

@@ -5,7 +5,24 @@ export const wannads: Preset = {
   source: 'official',
   notes:
     'signature = md5(subId + transId + reward + secret); amounts are always absolute; status 1 adds, 2 subtracts. A rejection comes as a new transId carrying the uuid of the original, so uuid is the transaction id here (transId stays signed and in the log). If your uuid values repeat across conversions, set params.tx_id to transId: rejections are then recorded without taking points back. The new "Reward App" postback is not this preset (its signature is UNCONFIRMED). Answer and IPs: UNCONFIRMED.',
+  setup:
+    'Source: https://affiliates.wannads.com/documentation/postback_notifications (legacy postback). Wannads dashboard > your app > postback URL: paste this bare URL; Wannads attaches subId, transId, reward, payout, signature, status, userIp, campaign_id, uuid ... itself. The app\'s secret is this profile\'s secret. The new "Reward App" postback is not this preset.',
+  appends: [
+    'subId',
+    'transId',
+    'reward',
+    'payout',
+    'signature',
+    'status',
+    'userIp',
+    'campaign_id',
+    'campaign_name',
+    'country',
+    'uuid',
+    'subId2',
+  ],
   profile: {
+    urlQuery: '',
     params: {
       tx_id: 'uuid',
       user_id: 'subId',

@@ -1,0 +1,592 @@
+import assert from 'node:assert/strict'
+import { createHash, createHmac } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { PRESETS } from '../../src/networks/presets/index.js'
+import { buildProfile, defaultProfile } from '../../src/networks/profile.js'
+import { NetworkRegistry } from '../../src/networks/registry.js'
+import {
+  ADMIN_TOKEN,
+  adminHeaders,
+  answerOf,
+  consistentBalance,
+  SECRET,
+  uniqueTx,
+} from '../helpers/app.js'
+import { createTestDatabase, type TestDatabase, testConfig } from '../helpers/database.js'
+import { silentLogger } from '../helpers/logging.js'
+
+// Every preset as its network really calls it. The operator copies the URL that
+// GET /admin/networks/:n/postback-url prints and pastes it into the network's panel; the network
+// fills the macros it knows (documented values, encoded as it documents), leaves any other
+// macro as it is (or, in the second mode, blanks it), appends what it appends itself, signs
+// with its documented formula (written here, never the project's signer) and calls. The call
+// must be credited with the right points and answered as the network expects; the same call
+// with a signed value changed must be refused and change nothing.
+const PUBLIC_URL = 'https://pb.example.com'
+const KEY = (network: string) => `${network}-secret-key-0123`
+
+let testDb: TestDatabase
+let app: FastifyInstance
+before(async () => {
+  testDb = await createTestDatabase()
+  const config = testConfig({ ...testDb.env, POSTBACK_SECRET: SECRET, ADMIN_TOKEN, PUBLIC_URL })
+  const profiles = [
+    defaultProfile(config, [SECRET]),
+    ...Object.keys(PRESETS).map((name) =>
+      buildProfile(name, { preset: name, secrets: [KEY(name)] }, config),
+    ),
+  ]
+  app = await buildApp(config, {
+    db: testDb.db,
+    logger: silentLogger(),
+    networks: new NetworkRegistry(profiles),
+  })
+})
+after(async () => {
+  await app.close()
+  await testDb.drop()
+})
+
+// --- What networks do to a URL ----------------------------------------------------------------
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex')
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+const hmac = (alg: string, key: string, text: string) => createHmac(alg, key).update(text)
+/** PHP rawurlencode (RFC 3986): AdGem's encoding. */
+const rawurlencode = (text: string) =>
+  encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
+/** PHP urlencode (RFC 1738, http_build_query's default): ayeT's. */
+const urlencode = (text: string) => rawurlencode(text).replace(/%20/g, '+')
+
+const MACROS = {
+  '{x}': /\{(\w+)\}/g,
+  '[X]': /\[([A-Z_]+)\]/g,
+  '[%X%]': /\[%([A-Z:_]+)%\]/g,
+  '[[x]]': /\[\[(\w+)\]\]/g,
+}
+type Mode = 'unknown macros left as they are' | 'unknown macros blanked'
+const MODES: Mode[] = ['unknown macros left as they are', 'unknown macros blanked']
+
+/** Replaces each macro the network knows with its encoded value; the others as `mode` says. */
+function fillMacros(
+  url: string,
+  style: keyof typeof MACROS,
+  values: Record<string, string>,
+  mode: Mode,
+  encode: (value: string) => string = encodeURIComponent,
+): string {
+  return url.replace(MACROS[style], (macro, name: string) => {
+    const value = values[name]
+    if (value !== undefined) return encode(value)
+    return mode === 'unknown macros blanked' ? '' : macro
+  })
+}
+
+/** Appends pairs the way networks do: "?" on a bare URL, "&" after an existing query. */
+function appendPairs(url: string, pairs: [string, string][], encode = encodeURIComponent) {
+  const query = pairs.map(([name, value]) => `${name}=${encode(value)}`).join('&')
+  return `${url}${url.includes('?') ? '&' : '?'}${query}`
+}
+
+const queryOf = (url: string) => [...new URLSearchParams(url.slice(url.indexOf('?') + 1))]
+
+// --- The networks, from their documentation (see each preset's setup note for the source) ----
+
+type Conversion = { user: string; tx: string; points: string; payout: string }
+type Call = { url: string; headers?: Record<string, string>; form?: string }
+
+type Vendor = {
+  /** The network's answer body the preset must give (its documented success answer). */
+  body: (c: Conversion) => string
+  /** Turns the printed URL into the call the network makes. */
+  call: (printed: string, c: Conversion, mode: Mode) => Call
+  /** A parameter whose value the signature covers: the tampered call changes it. */
+  tamper: string
+  refusal?: string
+}
+
+const VENDORS: Record<string, Vendor> = {
+  // Bare URL; Tapjoy appends ?&snuid=&currency=&mac_address= and, with a secret key, id and
+  // verifier = md5("id:snuid:currency:secret key").
+  tapjoy: {
+    body: () => 'OK',
+    call: (printed, c) => {
+      assert.equal(printed.includes('?'), false, 'Tapjoy gets a bare URL')
+      const verifier = md5(`${c.tx}:${c.user}:${c.points}:${KEY('tapjoy')}`)
+      return {
+        url: `${printed}?&snuid=${c.user}&currency=${c.points}&mac_address=00-16-41-34-2C-A6&id=${c.tx}&verifier=${verifier}`,
+      }
+    },
+    tamper: 'currency',
+  },
+  // [%X%] macros; BitLabs appends &hash = hex HMAC-SHA1(app secret, the whole URL before it).
+  bitlabs: {
+    body: () => 'OK',
+    call: (printed, c, mode) => {
+      const filled = fillMacros(
+        printed,
+        '[%X%]',
+        { UID: c.user, TX: c.tx, VAL: c.points, RAW: c.payout, TYPE: 'COMPLETE', REF: '' },
+        mode,
+      )
+      return { url: `${filled}&hash=${hmac('sha1', KEY('bitlabs'), filled).digest('hex')}` }
+    },
+    tamper: 'val',
+  },
+  // {x} macros; ayeT adds X-Ayetstudios-Security-Hash = hex HMAC-SHA256(API key, all request
+  // parameters sorted by name as PHP's http_build_query writes them).
+  ayetstudios: {
+    body: () => 'OK',
+    call: (printed, c, mode) => {
+      const url = fillMacros(
+        printed,
+        '{x}',
+        {
+          transaction_id: c.tx,
+          external_identifier: c.user,
+          currency_amount: c.points,
+          payout_usd: c.payout,
+          is_chargeback: '0',
+          chargeback_reason: '',
+          chargeback_date: '',
+        },
+        mode,
+      )
+      return { url, headers: { 'x-ayetstudios-security-hash': ayetHash(url) } }
+    },
+    tamper: 'currency_amount',
+  },
+  // {x} macros; {signature} = md5(sub_id:amount:secret key); answers 1.
+  kiwiwall: {
+    body: () => '1',
+    call: (printed, c, mode) => ({
+      url: fillMacros(
+        printed,
+        '{x}',
+        {
+          status: '1',
+          trans_id: c.tx,
+          sub_id: c.user,
+          amount: c.points,
+          gross: c.payout,
+          offer_id: '1042',
+          offer_name: 'Big Game',
+          signature: md5(`${c.user}:${c.points}:${KEY('kiwiwall')}`),
+        },
+        mode,
+      ),
+    }),
+    tamper: 'amount',
+  },
+  // Bare URL; DT appends uid, amount, currency_name, currency_id, _trans_id_ and
+  // sid = sha1(security token + uid + amount + _trans_id_ + pub0...).
+  fyber: {
+    body: () => 'OK',
+    call: (printed, c) => {
+      assert.equal(printed.includes('?'), false, 'DT gets a bare URL')
+      const sid = sha1(`${KEY('fyber')}${c.user}${c.points}${c.tx}`)
+      return {
+        url: appendPairs(printed, [
+          ['uid', c.user],
+          ['amount', c.points],
+          ['currency_name', 'Coins'],
+          ['currency_id', 'coins'],
+          ['_trans_id_', c.tx],
+          ['sid', sid],
+        ]),
+      }
+    },
+    tamper: 'amount',
+  },
+  // [X] placeholders; with a private key LevelPlay adds timestamp (YYYYMMDDHHMM) and
+  // signature = md5(timestamp + eventId + userId + rewards + private key). Answer <EVENT_ID>:OK.
+  ironsource: {
+    body: (c) => `${c.tx}:OK`,
+    call: (printed, c, mode) => {
+      const filled = fillMacros(
+        printed,
+        '[X]',
+        { USER_ID: c.user, REWARDS: c.points, EVENT_ID: c.tx, ITEM_NAME: 'Coins' },
+        mode,
+      )
+      const timestamp = '202611290945'
+      const signature = md5(`${timestamp}${c.tx}${c.user}${c.points}${KEY('ironsource')}`)
+      return {
+        url: appendPairs(filled, [
+          ['timestamp', timestamp],
+          ['signature', signature],
+        ]),
+      }
+    },
+    tamper: 'rewards',
+  },
+  // {x} macros, values rawurlencode()d; AdGem appends verifier = hex HMAC-SHA256(postback
+  // key, scheme://host/path? + the query re-serialised with RFC 3986 encoding, without it).
+  adgem: {
+    body: () => 'OK',
+    call: (printed, c, mode) => {
+      const filled = fillMacros(
+        printed,
+        '{x}',
+        {
+          player_id: c.user,
+          transaction_id: c.tx,
+          amount: c.points,
+          payout: c.payout,
+          campaign_id: '88',
+          campaign_name: 'Example App: Sports & Casino (iOS)',
+          goal_id: '',
+          goal_name: '',
+        },
+        mode,
+        rawurlencode,
+      )
+      const base = filled.slice(0, filled.indexOf('?'))
+      const rebuilt = `${base}?${queryOf(filled)
+        .map(([name, value]) => `${rawurlencode(name)}=${rawurlencode(value)}`)
+        .join('&')}`
+      return { url: `${filled}&verifier=${hmac('sha256', KEY('adgem'), rebuilt).digest('hex')}` }
+    },
+    tamper: 'amount',
+  },
+  // {x} macros; {hash} = sha256(userID + ip + revenue + currencyReward + postback secret).
+  lootably: {
+    body: () => 'OK',
+    call: (printed, c, mode) => ({
+      url: fillMacros(
+        printed,
+        '{x}',
+        {
+          userID: c.user,
+          transactionID: c.tx,
+          ip: '203.0.113.9',
+          offerName: 'Big Game',
+          offerID: 'o-77',
+          revenue: c.payout,
+          currencyReward: c.points,
+          goalID: '',
+          goalName: '',
+          hash: sha256(`${c.user}203.0.113.9${c.payout}${c.points}${KEY('lootably')}`),
+        },
+        mode,
+      ),
+    }),
+    tamper: 'currencyReward',
+  },
+  // {x} macros; {secure_hash} = md5(trans_id-app secure hash), covering only trans_id.
+  cpx: {
+    body: () => '1',
+    call: (printed, c, mode) => ({
+      url: fillMacros(
+        printed,
+        '{x}',
+        {
+          status: '1',
+          trans_id: c.tx,
+          user_id: c.user,
+          amount_local: c.points,
+          amount_usd: c.payout,
+          offer_ID: 's9',
+          ip_click: '203.0.113.9',
+          type: 'complete',
+          secure_hash: md5(`${c.tx}-${KEY('cpx')}`),
+        },
+        mode,
+      ),
+    }),
+    tamper: 'trans_id',
+  },
+  // Bare URL; TheoremReach appends its parameters and hash = base64url(HMAC-SHA1(secret,
+  // the URL without hash)), without padding.
+  theoremreach: {
+    body: () => 'OK',
+    call: (printed, c) => {
+      assert.equal(printed.includes('?'), false, 'TheoremReach gets a bare URL')
+      const url = appendPairs(printed, [
+        ['user_id', c.user],
+        ['reward', c.points],
+        ['currency', c.payout],
+        ['tx_id', c.tx],
+      ])
+      const hash = hmac('sha1', KEY('theoremreach'), url)
+        .digest('base64')
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, '')
+      return { url: `${url}&hash=${hash}` }
+    },
+    tamper: 'reward',
+  },
+  // [[x]] placeholders; [[signature]] = base64(HMAC-SHA1(secret key, the values of the
+  // placeholders in the template sorted by placeholder name, non-empty ones joined by ":"; an
+  // empty request_uuid skipped, an empty term_reason kept)).
+  pollfish: {
+    body: () => 'OK',
+    call: (printed, c, mode) => {
+      const values: Record<string, string> = {
+        tx_id: c.tx,
+        request_uuid: c.user,
+        device_id: 'my-device-id',
+        cpa: '45',
+        reward_name: 'Gold Coins',
+        reward_value: c.points,
+        status: 'eligible',
+        term_reason: '',
+        timestamp: '1463152452308',
+        click_id: '',
+      }
+      const placeholders = [...printed.matchAll(MACROS['[[x]]'])]
+        .map((m) => m[1] as string)
+        .filter((name) => name !== 'signature' && name in values)
+        .sort()
+      const signed = placeholders
+        .filter((name) => values[name] !== '' || name === 'term_reason')
+        .map((name) => values[name])
+        .join(':')
+      const signature = hmac('sha1', KEY('pollfish'), signed).digest('base64')
+      return { url: fillMacros(printed, '[[x]]', { ...values, signature }, mode) }
+    },
+    tamper: 'reward_value',
+  },
+  // {x} macros (custom parameter postback); {sig} = md5(oid-user_id-placement key): it covers
+  // neither the amount nor the id, so the tampered call changes the user.
+  torox: {
+    body: () => '1',
+    call: (printed, c, mode) => ({
+      url: fillMacros(
+        printed,
+        '{x}',
+        {
+          id: c.tx,
+          oid: '4711',
+          user_id: c.user,
+          amount: c.points,
+          currency_name: 'Coins',
+          sig: md5(`4711-${c.user}-${KEY('torox')}`),
+        },
+        mode,
+      ),
+    }),
+    tamper: 'user_id',
+  },
+  // {x} macros, no signature: the operator's token in the unique URL admits the call.
+  adgate: {
+    body: () => 'OK',
+    call: (printed, c, mode) => ({
+      url: fillMacros(
+        printed,
+        '{x}',
+        {
+          conversion_id: c.tx,
+          s1: c.user,
+          points: c.points,
+          payout: c.payout,
+          state: 'approved',
+          vc_title: 'Coins',
+        },
+        mode,
+      ),
+    }),
+    tamper: 'token',
+    refusal: 'BAD_SECRET',
+  },
+  // Bare URL; Revlum POSTs its variables with signature = md5(subId + transId + reward +
+  // secret); answers ok.
+  revlum: {
+    body: () => 'ok',
+    call: (printed, c) => {
+      assert.equal(printed.includes('?'), false, 'Revlum gets a bare URL')
+      const form = new URLSearchParams({
+        subId: c.user,
+        transId: c.tx,
+        offerId: 'o5',
+        offerName: 'Quiz',
+        reward: c.points,
+        payout: c.payout,
+        userIp: '203.0.113.9',
+        status: '1',
+        debug: '0',
+        signature: md5(`${c.user}${c.tx}${c.points}${KEY('revlum')}`),
+      }).toString()
+      return { url: printed, form }
+    },
+    tamper: 'reward',
+  },
+  // Bare URL; Wannads attaches its parameters, signature = md5(subId + transId + reward +
+  // secret).
+  wannads: {
+    body: () => 'OK',
+    call: (printed, c) => {
+      assert.equal(printed.includes('?'), false, 'Wannads gets a bare URL')
+      return {
+        url: appendPairs(printed, [
+          ['subId', c.user],
+          ['transId', c.tx],
+          ['reward', c.points],
+          ['payout', c.payout],
+          ['signature', md5(`${c.user}${c.tx}${c.points}${KEY('wannads')}`)],
+          ['status', '1'],
+          ['userIp', '203.0.113.9'],
+          ['campaign_id', 'c1'],
+          ['campaign_name', 'Big Game'],
+          ['country', 'US'],
+          ['uuid', `click-${c.tx}`],
+          ['subId2', ''],
+        ]),
+      }
+    },
+    tamper: 'reward',
+  },
+  // {x} macros; Notik appends &hash = hex HMAC-SHA1(secret, the URL before it); answers 1.
+  notik: {
+    body: () => '1',
+    call: (printed, c, mode) => {
+      const filled = fillMacros(
+        printed,
+        '{x}',
+        {
+          user_id: c.user,
+          txn_id: c.tx,
+          amount: c.points,
+          payout: c.payout,
+          offer_id: 'n1',
+          offer_name: 'App',
+          conversion_ip: '203.0.113.9',
+        },
+        mode,
+      )
+      return { url: `${filled}&hash=${hmac('sha1', KEY('notik'), filled).digest('hex')}` }
+    },
+    tamper: 'amount',
+  },
+}
+
+function ayetHash(url: string) {
+  const sorted = queryOf(url)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => `${urlencode(name)}=${urlencode(value)}`)
+    .join('&')
+  return hmac('sha256', KEY('ayetstudios'), sorted).digest('hex')
+}
+
+// --- Sending ----------------------------------------------------------------------------------
+
+async function send(call: Call) {
+  assert.ok(call.url.startsWith(PUBLIC_URL), call.url)
+  const url = call.url.slice(PUBLIC_URL.length)
+  const response = await app.inject(
+    call.form === undefined
+      ? { url, headers: call.headers }
+      : {
+          method: 'POST',
+          url,
+          headers: { ...call.headers, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: call.form,
+        },
+  )
+  return answerOf(response)
+}
+
+/** The same call with one signed parameter's value changed (in the URL or the form). */
+function tampered(call: Call, param: string): Call {
+  const change = (query: string) =>
+    query.replace(
+      new RegExp(`(^|[?&])${param}=([^&]*)`),
+      (_, lead, value) => `${lead}${param}=${value}0`,
+    )
+  if (call.form !== undefined && new URLSearchParams(call.form).has(param))
+    return { ...call, form: change(call.form) }
+  const mark = call.url.indexOf('?')
+  assert.notEqual(mark, -1)
+  const changed = `${call.url.slice(0, mark)}${change(call.url.slice(mark))}`
+  assert.notEqual(changed, call.url, `the call has no ${param} to tamper with`)
+  return { ...call, url: changed }
+}
+
+async function printedUrl(network: string) {
+  const response = await app.inject({
+    url: `/admin/networks/${network}/postback-url`,
+    headers: adminHeaders,
+  })
+  assert.equal(response.statusCode, 200)
+  return response.json() as { url: string; notes: string[] }
+}
+
+test('every preset has a vendor simulation here', () => {
+  assert.deepEqual(Object.keys(VENDORS).sort(), Object.keys(PRESETS).sort())
+})
+
+for (const [network, vendor] of Object.entries(VENDORS)) {
+  describe(`${network}: the printed URL, pasted into the network's panel`, () => {
+    test('carries no macro of another syntax, names its source and says where to paste it', async () => {
+      const printed = await printedUrl(network)
+      assert.ok(printed.url.startsWith(`${PUBLIC_URL}/api/postback/${network}`), printed.url)
+      assert.doesNotMatch(printed.url, /#/)
+      assert.match(printed.notes.join('\n'), /Source/)
+    })
+    for (const mode of MODES) {
+      test(`is credited with the right points and answered as the network expects (${mode})`, async () => {
+        const c: Conversion = {
+          user: uniqueTx(`${network}-user`),
+          tx: uniqueTx(network).replace(/-/g, ''),
+          points: '150',
+          payout: '0.75',
+        }
+        const printed = (await printedUrl(network)).url
+        const call = vendor.call(printed, c, mode)
+        assert.deepEqual(await send(call), {
+          status: 200,
+          outcome: 'credited',
+          body: vendor.body(c),
+        })
+        assert.equal(await consistentBalance(testDb, c.user), 150)
+        const forged = await send(tampered(call, vendor.tamper))
+        assert.equal(forged.status, 403)
+        assert.equal(forged.outcome, vendor.refusal ?? 'BAD_SIGNATURE')
+        assert.equal(await consistentBalance(testDb, c.user), 150)
+        // The network's retry of the same call is acknowledged the same way, credited once.
+        assert.deepEqual(await send(call), {
+          status: 200,
+          outcome: 'duplicate',
+          body: vendor.body(c),
+        })
+        assert.equal(await consistentBalance(testDb, c.user), 150)
+      })
+    }
+  })
+}
+
+// --- Vendor behaviours around the URL ---------------------------------------------------------
+
+test('Fyber: _trans_id_ appended to a URL already ending in "?_trans_id_=" is signed and credited once', async () => {
+  const user = uniqueTx('fyber-user')
+  const tx = uniqueTx('fyber')
+  const printed = `${(await printedUrl('fyber')).url}?_trans_id_=`
+  const sid = sha1(`${KEY('fyber')}${user}150${tx}`)
+  const call = {
+    url: `${printed}&uid=${user}&amount=150&currency_name=Coins&currency_id=coins&_trans_id_=${tx}&sid=${sid}`,
+  }
+  assert.deepEqual(await send(call), { status: 200, outcome: 'credited', body: 'OK' })
+  assert.equal(await consistentBalance(testDb, user), 150)
+  assert.equal((await send(call)).outcome, 'duplicate')
+  const forged = await send(tampered(call, 'amount'))
+  assert.deepEqual([forged.status, forged.outcome], [403, 'BAD_SIGNATURE'])
+  assert.equal(await consistentBalance(testDb, user), 150)
+})
+
+test("a network's own `network` parameter neither routes nor is ambiguous when the path names the network", async () => {
+  // Admost sends network=<the ad network that paid>, and signs it.
+  const user = uniqueTx('kw-user')
+  const tx = uniqueTx('kw')
+  const signature = md5(`${user}:150:${KEY('kiwiwall')}`)
+  const url = `/api/postback/kiwiwall?network=applovin&trans_id=${tx}&sub_id=${user}&amount=150&status=1&signature=${signature}&network=unity`
+  const answer = answerOf(await app.inject({ url }))
+  assert.deepEqual(answer, { status: 200, outcome: 'credited', body: '1' })
+  assert.equal(await consistentBalance(testDb, user), 150)
+})
