@@ -87,6 +87,8 @@ export const profileInputSchema = z
     negativeAmountMeansReversal: z.boolean().optional(),
     reversalTxIdPrefix: z.string().min(1).optional(),
     reversalTxIdParam: z.string().min(1).optional(),
+    reversalTxIdParamMeansReversal: z.boolean().optional(),
+    txIdSuffixParams: z.array(z.string().min(1)).max(3).optional(),
     pointsFrom: z.enum(['payout', 'reward']).optional(),
     payoutScale: decimal.optional(),
     pointsPerUnit: decimal.optional(),
@@ -125,6 +127,10 @@ export type NetworkProfile = {
   reversalTxIdPrefix: string | null
   /** On a reversal, the parameter holding the original transaction's id (BitLabs' REF). */
   reversalTxIdParam: string | null
+  /** No status, and reversalTxIdParam names another transaction: a reversal (BitLabs offers). */
+  reversalTxIdParamMeansReversal: boolean
+  /** Parameters whose values extend the transaction id (AdGem goal_id: one click, several goals). */
+  txIdSuffixParams: readonly string[]
   pointsFrom: 'payout' | 'reward'
   /** The payout as sent × this = the payout in currency units (Pollfish sends cents: 0.01). */
   payoutScale: string
@@ -160,6 +166,8 @@ export function defaultProfile(config: GlobalSettings, secrets: readonly string[
     negativeAmountMeansReversal: false,
     reversalTxIdPrefix: null,
     reversalTxIdParam: null,
+    reversalTxIdParamMeansReversal: false,
+    txIdSuffixParams: [],
     pointsFrom: 'payout',
     payoutScale: '1',
     pointsPerUnit: config.POINTS_PER_UNIT,
@@ -233,6 +241,8 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
     negativeAmountMeansReversal: merged.negativeAmountMeansReversal ?? false,
     reversalTxIdPrefix: merged.reversalTxIdPrefix ?? null,
     reversalTxIdParam: merged.reversalTxIdParam ?? null,
+    reversalTxIdParamMeansReversal: merged.reversalTxIdParamMeansReversal ?? false,
+    txIdSuffixParams: merged.txIdSuffixParams ?? [],
     pointsFrom: merged.pointsFrom ?? 'payout',
     payoutScale: merged.payoutScale ?? '1',
     pointsPerUnit:

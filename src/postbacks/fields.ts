@@ -151,6 +151,11 @@ function toPostback(
     status = 'reversed'
 
   let txId = values.tx_id as string
+  // AdGem: one click's several goals are several conversions, whatever its transaction id says.
+  for (const name of profile.txIdSuffixParams) {
+    const part = pickValue(params, [name]).value
+    if (part) txId = `${txId}:${part}`
+  }
   if (
     profile.reversalTxIdPrefix &&
     txId.startsWith(profile.reversalTxIdPrefix) &&
@@ -159,9 +164,17 @@ function toPostback(
     txId = txId.slice(profile.reversalTxIdPrefix.length) // ayeT: "r-<original id>"
     status = 'reversed'
   }
-  if (status === 'reversed' && profile.reversalTxIdParam) {
+  if (profile.reversalTxIdParam) {
     const original = pickValue(params, [profile.reversalTxIdParam]).value
-    if (original) txId = original // BitLabs: the reconciliation names the original in REF
+    // BitLabs offers: a reconciliation may come with no TYPE, only REF naming the original.
+    if (
+      networkStatus === null &&
+      profile.reversalTxIdParamMeansReversal &&
+      original &&
+      original !== txId
+    )
+      status = 'reversed'
+    if (status === 'reversed' && original) txId = original // the reconciliation names it in REF
   }
 
   const amount = profile.pointsFrom === 'reward' ? reward.value : payout.value

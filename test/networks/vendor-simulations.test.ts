@@ -590,3 +590,86 @@ test("a network's own `network` parameter neither routes nor is ambiguous when t
   assert.deepEqual(answer, { status: 200, outcome: 'credited', body: '1' })
   assert.equal(await consistentBalance(testDb, user), 150)
 })
+
+/** The BitLabs call for these values, from the printed URL, hashed as BitLabs does. */
+async function bitlabsCall(values: Record<string, string>) {
+  const filled = fillMacros(
+    (await printedUrl('bitlabs')).url,
+    '[%X%]',
+    values,
+    'unknown macros blanked',
+  )
+  return { url: `${filled}&hash=${hmac('sha1', KEY('bitlabs'), filled).digest('hex')}` }
+}
+
+test('BitLabs: an offer reconciliation (an "or" id, negative VAL and RAW, no TYPE) reverses the transaction its REF names', async () => {
+  const user = uniqueTx('bl-user')
+  const tx = `o${uniqueTx('bl')}`
+  const complete = { UID: user, TX: tx, VAL: '150', RAW: '0.75', TYPE: '', REF: '' }
+  assert.equal((await send(await bitlabsCall(complete))).outcome, 'credited')
+  assert.equal(await consistentBalance(testDb, user), 150)
+  const reconciliation = {
+    UID: user,
+    TX: `or${tx.slice(1)}`,
+    VAL: '-150',
+    RAW: '-0.75',
+    TYPE: '',
+    REF: tx,
+  }
+  const forged = await send(tampered(await bitlabsCall(reconciliation), 'ref'))
+  assert.deepEqual([forged.status, forged.outcome], [403, 'BAD_SIGNATURE'])
+  assert.deepEqual(await send(await bitlabsCall(reconciliation)), {
+    status: 200,
+    outcome: 'reversed',
+    body: 'OK',
+  })
+  assert.equal(await consistentBalance(testDb, user), 0)
+  assert.equal((await send(await bitlabsCall(reconciliation))).outcome, 'duplicate')
+  assert.equal(await consistentBalance(testDb, user), 0)
+})
+
+test('BitLabs: a REF naming another transaction with no TYPE is a reversal even with positive values; a REF naming itself is not', async () => {
+  const user = uniqueTx('bl-user')
+  const tx = `o${uniqueTx('bl')}`
+  const self = await send(
+    await bitlabsCall({ UID: user, TX: tx, VAL: '150', RAW: '0.75', TYPE: '', REF: tx }),
+  )
+  assert.equal(self.outcome, 'credited')
+  const reconciled = {
+    UID: user,
+    TX: `or${tx.slice(1)}`,
+    VAL: '150',
+    RAW: '0.75',
+    TYPE: '',
+    REF: tx,
+  }
+  assert.equal((await send(await bitlabsCall(reconciled))).outcome, 'reversed')
+  assert.equal(await consistentBalance(testDb, user), 0)
+})
+
+test('AdGem: the goals of one multi-reward offer are separate conversions, each credited once', async () => {
+  const user = uniqueTx('ag-user')
+  const tx = uniqueTx('ag')
+  const printed = (await printedUrl('adgem')).url
+  const goal = (goalId: string, amount: string) => {
+    const filled = fillMacros(
+      printed,
+      '{x}',
+      {
+        player_id: user,
+        transaction_id: tx,
+        amount,
+        payout: '0.10',
+        campaign_id: '88',
+        goal_id: goalId,
+      },
+      'unknown macros blanked',
+      rawurlencode,
+    )
+    return { url: `${filled}&verifier=${hmac('sha256', KEY('adgem'), filled).digest('hex')}` }
+  }
+  assert.equal((await send(goal('1', '100'))).outcome, 'credited')
+  assert.equal((await send(goal('2', '250'))).outcome, 'credited')
+  assert.equal((await send(goal('1', '100'))).outcome, 'duplicate')
+  assert.equal(await consistentBalance(testDb, user), 350)
+})
