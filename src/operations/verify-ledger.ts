@@ -65,6 +65,20 @@ const CHECKS: Check[] = [
             AND NOT EXISTS (SELECT 1 FROM ledger_entries r
                             WHERE r.conversion_id = c.id AND r.kind = 'reversal')`,
   },
+  {
+    name: 'credit state',
+    holds: "every conversion's own record of its credit and reversal matches its ledger entries",
+    sql: `SELECT format('conversion %s: row says credit %s to %s, reversed %s; ledger has credit %s to %s, %s',
+                        c.id, COALESCE(c.credit_points::text, 'none'), COALESCE(c.credit_user, 'nobody'),
+                        c.reversed, COALESCE(cr.points::text, 'none'), COALESCE(cr.user_id, 'nobody'),
+                        CASE WHEN rv.id IS NULL THEN 'no reversal' ELSE 'a reversal' END) AS example
+          FROM conversions c
+          LEFT JOIN ledger_entries cr ON cr.conversion_id = c.id AND cr.kind = 'credit'
+          LEFT JOIN ledger_entries rv ON rv.conversion_id = c.id AND rv.kind = 'reversal'
+          WHERE c.credit_points IS DISTINCT FROM cr.points
+             OR c.credit_user IS DISTINCT FROM cr.user_id
+             OR c.reversed <> (rv.id IS NOT NULL)`,
+  },
 ]
 
 export async function verifyLedger(

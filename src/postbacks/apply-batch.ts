@@ -88,14 +88,17 @@ export async function applyBatch(
       }
     }
 
+    // Money moves with the row's own record of it (credit_user, credit_points, reversed).
     let moved = 0n
     if (decision.money === 'reverse' && row.creditPoints !== null && !row.reversed) {
       row.reversed = true
+      row.changed = true
       moved = -row.creditPoints
       ledger.push({ row, kind: 'reversal', user: row.creditUser ?? '', points: moved })
     } else if (decision.money === 'credit' && moneyUser !== null && row.creditPoints === null) {
       row.creditUser = moneyUser
       row.creditPoints = p.points
+      row.changed = true
       moved = p.points
       ledger.push({ row, kind: 'credit', user: moneyUser, points: moved })
     }

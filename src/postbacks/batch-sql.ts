@@ -35,6 +35,9 @@ export type LedgerWrite = {
 
 export const keyOf = (network: string, id: string) => `${network}\u0000${id}`
 
+/** One order of keys every instance agrees on, for inserting new rows. */
+const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
 type LockedRow = {
   id: string
   network: string
@@ -50,7 +53,11 @@ type LockedRow = {
   reversed: boolean
 }
 
-/** Locks every conversion the batch names that exists (in key order) and reads offers. */
+/**
+ * Locks every conversion the batch names that exists (in key order) and reads offers. Credit
+ * state comes from the locked rows themselves: FOR UPDATE re-reads a row it waited for, while
+ * a join to another table would keep the statement's older snapshot.
+ */
 export async function readBatchState(
   client: PoolClient,
   postbacks: readonly Postback[],
@@ -70,15 +77,11 @@ export async function readBatchState(
     name: 'batch-read',
     text: `WITH locked AS (
              SELECT c.id::text, c.network, c.tx_id, c.status, c.user_id, c.payout::text,
-                    c.points::text, c.network_status, c.hold_reason, cr.user_id AS credit_user,
-                    cr.points::text AS credit_points,
-                    EXISTS (SELECT 1 FROM ledger_entries r
-                            WHERE r.conversion_id = c.id AND r.kind = 'reversal') AS reversed
+                    c.points::text, c.network_status, c.hold_reason, c.credit_user,
+                    c.credit_points::text, c.reversed
              FROM conversions c
              JOIN unnest($1::text[], $2::text[]) AS k(network, tx_id)
                ON c.network = k.network AND c.tx_id = k.tx_id
-             LEFT JOIN LATERAL (SELECT user_id, points FROM ledger_entries l
-                                WHERE l.conversion_id = c.id AND l.kind = 'credit') cr ON true
              ORDER BY c.network, c.tx_id
              FOR UPDATE OF c
            )
@@ -133,14 +136,39 @@ export async function writeBatch(
   ledger: readonly LedgerWrite[],
   log: readonly { entry: PostbackLogEntry; row: BatchRow }[],
 ): Promise<string[]> {
-  const fresh = rows.filter((row) => row.id === null)
+  // New rows in key order, as the read locks existing ones: two instances inserting the same
+  // keys wait for each other in one order instead of deadlocking.
+  const fresh = rows
+    .filter((row) => row.id === null)
+    .sort((a, b) => compareKeys(keyOf(a.network, a.txId), keyOf(b.network, b.txId)))
   const changed = rows.filter((row) => row.id !== null && row.changed)
   const existing = rows.filter((row) => row.id !== null)
-  const column = <T>(list: readonly BatchRow[], pick: (row: BatchRow, first: Postback) => T) =>
+  // Parameters are numbered in the order they are written into the text, never by hand.
+  const values: unknown[] = []
+  const $ = (value: unknown[], type: string) => {
+    values.push(value)
+    return `$${values.length}::${type}[]`
+  }
+  const of = <T>(list: readonly BatchRow[], pick: (row: BatchRow, first: Postback) => T) =>
     list.map((row) => pick(row, row.first as Postback))
   const logRows = log.map(({ entry }) => logValues(entry))
-  const logColumns = LOG_COLUMN_TYPES.map((_, i) => logRows.map((values) => values[i]))
-  const first = 37 // parameters before the log columns: $1..$36 above
+  const logColumns = LOG_COLUMNS.split(',').map((name) => name.trim())
+  const logArrays = LOG_COLUMN_TYPES.map((type, i) =>
+    $(
+      logRows.map((row) => row[i]),
+      type,
+    ),
+  )
+  const logKeys = [
+    $(
+      log.map(({ row }) => row.network),
+      'text',
+    ),
+    $(
+      log.map(({ row }) => row.txId),
+      'text',
+    ),
+  ]
   const { rows: result } = await client.query<{
     inserted: { id: string; network: string; tx_id: string }[] | null
     entries: number
@@ -149,30 +177,159 @@ export async function writeBatch(
     `WITH ins AS (
        INSERT INTO conversions
          (network, tx_id, offer_id, user_id, click_id, payout, currency, points, status,
-          network_status, hold_reason, sub1, sub2, sub3, sub4, sub5, ip, network_datetime, reward)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-         $6::numeric[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[],
-         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-         $18::text[], $19::text[])
+          network_status, hold_reason, sub1, sub2, sub3, sub4, sub5, ip, network_datetime, reward,
+          credit_user, credit_points, reversed)
+       SELECT * FROM unnest(${$(
+         of(fresh, (r) => r.network),
+         'text',
+       )}, ${$(
+         of(fresh, (r) => r.txId),
+         'text',
+       )},
+         ${$(
+           of(fresh, (_, p) => p.offerId),
+           'text',
+         )}, ${$(
+           of(fresh, (r) => r.userId),
+           'text',
+         )},
+         ${$(
+           of(fresh, (_, p) => p.clickId),
+           'text',
+         )}, ${$(
+           of(fresh, (r) => r.payout),
+           'numeric',
+         )},
+         ${$(
+           of(fresh, (_, p) => p.currency),
+           'text',
+         )}, ${$(
+           of(fresh, (r) => r.points.toString()),
+           'bigint',
+         )},
+         ${$(
+           of(fresh, (r) => r.status),
+           'text',
+         )}, ${$(
+           of(fresh, (r) => r.networkStatus),
+           'text',
+         )},
+         ${$(
+           of(fresh, (r) => r.holdReason),
+           'text',
+         )},
+         ${[0, 1, 2, 3, 4]
+           .map((i) =>
+             $(
+               of(fresh, (_, p) => p.subs[i] ?? null),
+               'text',
+             ),
+           )
+           .join(', ')},
+         ${$(
+           of(fresh, (_, p) => p.ip),
+           'text',
+         )}, ${$(
+           of(fresh, (_, p) => p.datetime),
+           'text',
+         )},
+         ${$(
+           of(fresh, (_, p) => p.reward),
+           'text',
+         )}, ${$(
+           of(fresh, (r) => r.creditUser),
+           'text',
+         )},
+         ${$(
+           of(fresh, (r) => r.creditPoints?.toString() ?? null),
+           'bigint',
+         )},
+         ${$(
+           of(fresh, (r) => r.reversed),
+           'boolean',
+         )})
        ON CONFLICT (network, tx_id) DO NOTHING
        RETURNING id, network, tx_id
      ), upd AS (
        UPDATE conversions c SET
          status = u.status, network_status = u.network_status, hold_reason = u.hold_reason,
-         payout = u.payout, points = u.points, user_id = u.user_id, updated_at = now()
-       FROM unnest($20::bigint[], $21::text[], $22::text[], $23::text[], $24::numeric[],
-                   $25::bigint[], $26::text[])
-         AS u(id, status, network_status, hold_reason, payout, points, user_id)
+         payout = u.payout, points = u.points, user_id = u.user_id, credit_user = u.credit_user,
+         credit_points = u.credit_points, reversed = u.reversed, updated_at = now()
+       FROM unnest(${$(
+         of(changed, (r) => r.id),
+         'bigint',
+       )}, ${$(
+         of(changed, (r) => r.status),
+         'text',
+       )},
+                   ${$(
+                     of(changed, (r) => r.networkStatus),
+                     'text',
+                   )}, ${$(
+                     of(changed, (r) => r.holdReason),
+                     'text',
+                   )},
+                   ${$(
+                     of(changed, (r) => r.payout),
+                     'numeric',
+                   )}, ${$(
+                     of(changed, (r) => r.points.toString()),
+                     'bigint',
+                   )},
+                   ${$(
+                     of(changed, (r) => r.userId),
+                     'text',
+                   )}, ${$(
+                     of(changed, (r) => r.creditUser),
+                     'text',
+                   )},
+                   ${$(
+                     of(changed, (r) => r.creditPoints?.toString() ?? null),
+                     'bigint',
+                   )},
+                   ${$(
+                     of(changed, (r) => r.reversed),
+                     'boolean',
+                   )})
+         AS u(id, status, network_status, hold_reason, payout, points, user_id, credit_user,
+              credit_points, reversed)
        WHERE c.id = u.id
        RETURNING c.id
      ), ids AS (
        SELECT id, network, tx_id FROM ins
        UNION ALL
-       SELECT * FROM unnest($27::bigint[], $28::text[], $29::text[]) AS e(id, network, tx_id)
+       SELECT * FROM unnest(${$(
+         of(existing, (r) => r.id),
+         'bigint',
+       )}, ${$(
+         of(existing, (r) => r.network),
+         'text',
+       )},
+                            ${$(
+                              of(existing, (r) => r.txId),
+                              'text',
+                            )}) AS e(id, network, tx_id)
      ), entry AS (
        INSERT INTO ledger_entries (user_id, conversion_id, kind, points)
        SELECT l.user_id, ids.id, l.kind, l.points
-       FROM unnest($30::text[], $31::text[], $32::text[], $33::text[], $34::bigint[])
+       FROM unnest(${$(
+         ledger.map((e) => e.user),
+         'text',
+       )}, ${$(
+         ledger.map((e) => e.row.network),
+         'text',
+       )},
+                   ${$(
+                     ledger.map((e) => e.row.txId),
+                     'text',
+                   )}, ${$(
+                     ledger.map((e) => e.kind),
+                     'text',
+                   )},
+                   ${$(
+                     ledger.map((e) => e.points.toString()),
+                     'bigint',
+                   )})
          WITH ORDINALITY AS l(user_id, network, tx_id, kind, points, ord)
        JOIN ids ON ids.network = l.network AND ids.tx_id = l.tx_id
        ORDER BY l.ord
@@ -183,11 +340,10 @@ export async function writeBatch(
        SELECT user_id, sum(points) FROM entry GROUP BY user_id ORDER BY user_id
        ON CONFLICT (user_id) DO UPDATE SET points = b.points + EXCLUDED.points, updated_at = now()
      ), logged AS (
-       INSERT INTO postback_log (${LOG_COLUMNS})
-       SELECT t.network, t.method, t.path, t.query, t.body, t.headers, t.source_ip, t.status_code,
-              t.outcome, t.message, t.tx_id, ids.id, t.replay_of, t.replayed_by
-       FROM unnest($35::text[], $36::text[], ${LOG_COLUMN_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(', ')})
-         WITH ORDINALITY AS t(key_network, key_tx, ${LOG_COLUMNS}, ord)
+       INSERT INTO postback_log (${logColumns.join(', ')})
+       SELECT ${logColumns.map((name) => (name === 'conversion_id' ? 'ids.id' : `t.${name}`)).join(', ')}
+       FROM unnest(${logKeys.join(', ')}, ${logArrays.join(', ')})
+         WITH ORDINALITY AS t(key_network, key_tx, ${logColumns.join(', ')}, ord)
        LEFT JOIN ids ON ids.network = t.key_network AND ids.tx_id = t.key_tx
        ORDER BY t.ord
        RETURNING id
@@ -196,41 +352,7 @@ export async function writeBatch(
              FROM ins) AS inserted,
             (SELECT count(*)::int FROM entry) AS entries,
             (SELECT array_agg(id::text ORDER BY id) FROM logged) AS log_ids`,
-    [
-      column(fresh, (r) => r.network),
-      column(fresh, (r) => r.txId),
-      column(fresh, (_, p) => p.offerId),
-      column(fresh, (r) => r.userId),
-      column(fresh, (_, p) => p.clickId),
-      column(fresh, (r) => r.payout),
-      column(fresh, (_, p) => p.currency),
-      column(fresh, (r) => r.points.toString()),
-      column(fresh, (r) => r.status),
-      column(fresh, (r) => r.networkStatus),
-      column(fresh, (r) => r.holdReason),
-      ...[0, 1, 2, 3, 4].map((i) => column(fresh, (_, p) => p.subs[i] ?? null)),
-      column(fresh, (_, p) => p.ip),
-      column(fresh, (_, p) => p.datetime),
-      column(fresh, (_, p) => p.reward),
-      changed.map((r) => r.id),
-      changed.map((r) => r.status),
-      changed.map((r) => r.networkStatus),
-      changed.map((r) => r.holdReason),
-      changed.map((r) => r.payout),
-      changed.map((r) => r.points.toString()),
-      changed.map((r) => r.userId),
-      existing.map((r) => r.id),
-      existing.map((r) => r.network),
-      existing.map((r) => r.txId),
-      ledger.map((e) => e.user),
-      ledger.map((e) => e.row.network),
-      ledger.map((e) => e.row.txId),
-      ledger.map((e) => e.kind),
-      ledger.map((e) => e.points.toString()),
-      log.map(({ row }) => row.network),
-      log.map(({ row }) => row.txId),
-      ...logColumns,
-    ],
+    values,
   )
   const written = result[0]
   const inserted = written?.inserted ?? []

@@ -224,8 +224,10 @@ async function lockConversion(client: PoolClient, p: Postback): Promise<Existing
     credited: boolean
     expected: string | null
   }>(
+    // Decide only from this row: FOR UPDATE re-reads it once the lock is granted, but a
+    // subquery on another table (the ledger) would keep the statement's older snapshot.
     `SELECT id, status, user_id, payout::text, points::text,
-            EXISTS (SELECT 1 FROM ledger_entries l WHERE l.conversion_id = c.id AND l.kind = 'credit') AS credited,
+            credit_points IS NOT NULL AS credited,
             (SELECT expected_payout::text FROM offers o WHERE o.network = $1 AND o.offer_id = $3) AS expected
      FROM conversions c
      WHERE network = $1 AND tx_id = $2
