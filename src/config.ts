@@ -202,6 +202,9 @@ const VARIABLES = {
   DELIVERY_LEASE: { schema: duration('2 minutes'), example: '2 minutes' },
   DELIVERY_ALLOW_PRIVATE: { schema: boolean(false), example: 'false' },
   DELIVERY_SHUTDOWN_TIMEOUT: { schema: duration('5 s'), example: '5 s' },
+  // The separate worker process (npm run worker) serves GET /metrics here when METRICS_TOKEN is set.
+  WORKER_METRICS_HOST: { schema: z.string().min(1).default('0.0.0.0'), example: '0.0.0.0' },
+  WORKER_METRICS_PORT: { schema: integer(0, 65535, 9464), example: '9464' }, // 0: any free port
   ADMIN_TOKEN: {
     schema: z.string().min(16, 'expected at least 16 characters').optional(),
     example: 'a-long-random-admin-token',

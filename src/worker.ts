@@ -2,6 +2,8 @@ import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
 import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
 import { startConfiguredWorker } from './delivery/start.js'
 import { createLogger } from './http/logging.js'
+import { createMetrics } from './metrics/metrics.js'
+import { listenMetrics, type MetricsServer } from './metrics/server.js'
 
 // The delivery worker as its own process (`npm run worker`): the same code the service runs
 // in-process, for operators who set DELIVERY_WORKER=false on their web instances. Any number
@@ -23,7 +25,27 @@ try {
   process.exit(1)
 }
 const loaded = rules
-const worker = startConfiguredWorker(config, db.pool, loaded, log)
+const metrics = createMetrics(db)
+const worker = startConfiguredWorker(config, db.pool, loaded, log, metrics.deliveryAttempt)
+let metricsServer: MetricsServer | undefined
+if (config.METRICS_TOKEN) {
+  const { WORKER_METRICS_HOST: host, WORKER_METRICS_PORT: port } = config
+  try {
+    metricsServer = await listenMetrics(metrics, { host, port, token: config.METRICS_TOKEN })
+    log.info(`worker metrics at ${metricsServer.url}`)
+  } catch (error) {
+    log.fatal(
+      `worker metrics cannot listen on ${host}:${port}: ${(error as Error).message} (give each worker on a host its own WORKER_METRICS_PORT)`,
+    )
+    await worker.stop(config.DELIVERY_SHUTDOWN_TIMEOUT)
+    await db.close()
+    process.exit(1)
+  }
+} else {
+  log.warn(
+    'METRICS_TOKEN is not set: this worker serves no /metrics (delivery alerts cannot see it)',
+  )
+}
 log.info(`delivery worker ready: ${loaded.size} rule(s)`)
 
 let stopping = false
@@ -32,6 +54,7 @@ async function shutdown(signal: string) {
   stopping = true
   log.info({ signal }, 'delivery worker stopping: finishing sends in flight')
   await worker.stop(config.DELIVERY_SHUTDOWN_TIMEOUT)
+  await metricsServer?.close()
   await db.close()
   log.info('stopped')
   process.exit(0)
