@@ -233,7 +233,7 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
     name,
     preset: own.preset ?? null,
     signature,
-    params: { ...(own.preset !== undefined ? NO_PARAMS : base.params), ...merged.params },
+    params: mergeParams(own.preset !== undefined ? NO_PARAMS : base.params, merged.params),
     required: merged.required ?? base.required,
     statuses: merged.statuses
       ? statusMap({ approved: [], pending: [], reversed: [], ...merged.statuses })
@@ -261,6 +261,22 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
       own.urlQuery ??
       (own.params !== undefined || own.signature !== undefined ? null : (preset.urlQuery ?? null)),
   }
+}
+
+/**
+ * The preset's and the entry's names, and the default names for fields they leave unset, minus
+ * any default name they give another field: an entry whose reward is `currency` has no
+ * currency field (the default `currency` would store the reward amount as the currency).
+ */
+function mergeParams(
+  defaults: Record<Field, string[]>,
+  own: Partial<Record<Field, string[]>>,
+): Record<Field, string[]> {
+  const claimed = new Set(Object.values(own).flat())
+  const params = { ...defaults }
+  for (const field of FIELDS)
+    params[field] = own[field] ?? defaults[field].filter((name) => !claimed.has(name))
+  return params
 }
 
 /** Reads NETWORKS_FILE: `{ "networkName": { ...profile } }`. Throws one message per problem. */

@@ -169,6 +169,7 @@ test('the admin API lists, filters and shows users for every preset’s conversi
     network: string
     payout: string | null
     offerId: string | null
+    currency: string | null
   }[]
   const rows = await stored()
   assert.equal(items.length, rows.length)
@@ -192,7 +193,8 @@ test('the admin API lists, filters and shows users for every preset’s conversi
     assert.ok(one.json().items.length >= 1, network)
   }
   const tapjoy = items.find((i) => i.network === 'tapjoy-live')
-  assert.deepEqual([tapjoy?.payout, tapjoy?.offerId], [null, null])
+  // Tapjoy's reward parameter is named `currency`: it is the amount, not a currency code.
+  assert.deepEqual([tapjoy?.payout, tapjoy?.offerId, tapjoy?.currency], [null, null, null])
   const user = await app.inject({ url: `/admin/users/${USER}`, headers: adminHeaders })
   assert.equal(user.statusCode, 200, user.body)
   const entries = user.json().entries as { id: string }[]
@@ -239,7 +241,11 @@ test('a held conversion without an offer id is listed, reviewed and approved', a
   assert.equal(held.headers['x-postback-outcome'], 'held')
   const review = await app.inject({ url: '/dashboard/review', headers: { cookie } })
   assert.equal(review.statusCode, 200)
-  assert.match(review.body, new RegExp(`tx <code>${tx}</code> · offer — ·`))
+  // TheoremReach's payout parameter is named `currency`: 150 is the payout, not its currency.
+  assert.match(
+    review.body,
+    new RegExp(`tx <code>${tx}</code> · offer — · user \\S+ · payout 150 ·`),
+  )
   const [row] = (await stored()).filter((r) => r.tx_id === tx)
   assert.ok(row)
   const approve = await app.inject({
@@ -251,6 +257,7 @@ test('a held conversion without an offer id is listed, reviewed and approved', a
   assert.equal(approve.json().outcome, 'credited')
   assert.equal(approve.json().conversion.offerId, null)
   assert.equal(approve.json().conversion.payout, '150')
+  assert.equal(approve.json().conversion.currency, null)
 })
 
 test('the CSV export has every preset’s conversions, an empty cell for a missing payout', async () => {

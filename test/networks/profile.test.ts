@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { loadNetworksFile } from '../../src/networks/profile.js'
+import { PRESETS } from '../../src/networks/presets/index.js'
+import { buildProfile, loadNetworksFile } from '../../src/networks/profile.js'
 import { testConfig } from '../helpers/database.js'
 
 let dir: string
@@ -75,4 +76,28 @@ test('every problem in the file is reported, naming the network and the field', 
 
 test('a file that is not JSON is named with the parser error', async () => {
   await assert.rejects(load('{ not json'), /^Error: NETWORKS_FILE .*networks-.*\.json: /)
+})
+
+test('no network reads one parameter into two fields (a default name given elsewhere is dropped)', () => {
+  for (const name of Object.keys(PRESETS)) {
+    const profile = buildProfile(name, { preset: name, secrets: ['secret-123'] }, testConfig())
+    const readBy = new Map<string, string>()
+    for (const [field, names] of Object.entries(profile.params)) {
+      for (const param of names) {
+        assert.ok(
+          !readBy.has(param),
+          `${name}: ${param} is read as ${readBy.get(param)} and ${field}`,
+        )
+        readBy.set(param, field)
+      }
+    }
+  }
+  // A network of one's own whose reward parameter is named like the default currency field.
+  const own = buildProfile(
+    'points-only',
+    { secrets: ['secret-123'], params: { reward: 'currency' }, pointsFrom: 'reward' },
+    testConfig(),
+  )
+  assert.deepEqual([own.params.reward, own.params.currency], [['currency'], []])
+  assert.deepEqual(own.params.offer_id, ['offer_id'], 'other default names stay')
 })
