@@ -157,10 +157,13 @@ export function csrfOf(request: FastifyRequest): string {
   return request.dashboardSession?.csrf ?? ''
 }
 
-/** Only a path inside the dashboard: never another host (//evil.example) or scheme. */
+/**
+ * Only a path inside the dashboard: never another host (//evil.example) or scheme, and only
+ * printable ASCII (a CR/LF or other control character would break the Location header).
+ */
 function safeNext(value: unknown): string {
   return typeof value === 'string' &&
-    /^\/dashboard(?:[/?][^\\]*)?$/.test(value) &&
+    /^\/dashboard(?:[/?][\x21-\x5b\x5d-\x7e]*)?$/.test(value) &&
     !value.startsWith('//')
     ? value
     : '/dashboard'

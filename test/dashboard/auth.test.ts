@@ -92,3 +92,42 @@ test('a bad filter value is a clear 400 page, not a 500', async () => {
   assert.match(String(response.headers['content-type']), /text\/html/)
   assert.match(response.body, /period/)
 })
+
+test('a next= with CR/LF or other control characters falls back to the dashboard, never a 500', async () => {
+  const hostile = [
+    '/dashboard\r\nSet-Cookie: evil=1',
+    '/dashboard?x=\r\nLocation: //evil.example',
+    '/dashboard/postbacks\u0000',
+    '/dashboard?\u007f',
+    '/dashboard?\u2028',
+    '/dashboard?\u20ac',
+  ]
+  for (const next of hostile) {
+    const signIn = await t.app.inject({
+      method: 'POST',
+      url: '/dashboard/login',
+      headers: form,
+      payload: new URLSearchParams({ token: ADMIN_TOKEN, next }).toString(),
+    })
+    assert.equal(signIn.statusCode, 303, JSON.stringify(next))
+    assert.equal(signIn.headers.location, '/dashboard')
+    assert.equal(signIn.headers.evil, undefined)
+    // Already signed in: the sign-in page redirects to next at once.
+    const signedIn = await t.app.inject({
+      url: `/dashboard/login?next=${encodeURIComponent(next)}`,
+      headers: { cookie },
+    })
+    assert.equal(signedIn.statusCode, 303, JSON.stringify(next))
+    assert.equal(signedIn.headers.location, '/dashboard')
+    // Not signed in: the form carries the safe fallback, not the hostile value.
+    const form_ = await t.app.inject({ url: `/dashboard/login?next=${encodeURIComponent(next)}` })
+    assert.equal(form_.statusCode, 200)
+    assert.match(form_.body, /name="next" value="\/dashboard"/)
+  }
+  // A plain in-dashboard next still works.
+  const ok = await t.app.inject({
+    url: `/dashboard/login?next=${encodeURIComponent('/dashboard/postbacks?network=a%20b')}`,
+    headers: { cookie },
+  })
+  assert.equal(ok.headers.location, '/dashboard/postbacks?network=a%20b')
+})
