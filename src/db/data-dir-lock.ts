@@ -14,7 +14,14 @@ export const LOCK_FILE = 'postback-receiver.lock'
 // A lock too new to hold its owner yet (created, not yet written) is left alone for this long.
 const UNREADABLE_GRACE_MS = 10_000
 
-type Owner = { pid: number; host: string; boot?: string; start?: string; since: string; nonce: string }
+type Owner = {
+  pid: number
+  host: string
+  boot?: string
+  start?: string
+  since: string
+  nonce: string
+}
 
 export class DataDirInUseError extends Error {
   constructor(message: string) {
@@ -122,9 +129,7 @@ function inUseMessage(dir: string, owner: Owner | null, path: string): string {
       ? `this process, pid ${owner.pid}`
       : `pid ${owner.pid}${owner.host === hostname() ? '' : ` on ${owner.host}`}, since ${owner.since}`
   const remote =
-    owner && owner.host !== hostname()
-      ? ` (if that process no longer runs, delete ${path})`
-      : ''
+    owner && owner.host !== hostname() ? ` (if that process no longer runs, delete ${path})` : ''
   return `the embedded database ${dir} is in use (${who}), e.g. the running service: use that service's admin API or dashboard, stop it, or set DATABASE_URL to a PostgreSQL server${remote}`
 }
 

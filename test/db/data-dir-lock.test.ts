@@ -110,11 +110,14 @@ test('a lock held by a live process is respected; a dead or reused pid is taken 
   try {
     const pid = sleeper.pid ?? 0
     writeFileSync(path, lockOf(pid, processStart(pid)))
-    assert.throws(() => lockDataDir(lockDir), (error: Error) => {
-      assert.ok(error instanceof DataDirInUseError)
-      assert.match(error.message, new RegExp(`in use \\(pid ${pid}, since `))
-      return true
-    })
+    assert.throws(
+      () => lockDataDir(lockDir),
+      (error: Error) => {
+        assert.ok(error instanceof DataDirInUseError)
+        assert.match(error.message, new RegExp(`in use \\(pid ${pid}, since `))
+        return true
+      },
+    )
     assert.match(readFileSync(path, 'utf8'), /"nonce":"other"/, 'the holder keeps its lock')
 
     if (processStart(pid) !== undefined) {
