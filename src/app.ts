@@ -11,6 +11,7 @@ import { deliveryAdminRoutes } from './delivery/admin-routes.js'
 import type { DeliveryHooks } from './delivery/hooks.js'
 import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
 import { healthRoutes } from './health/routes.js'
+import { createAuthThrottle } from './http/auth-throttle.js'
 import { errorBody, handleError, handleNotFound } from './http/errors.js'
 import { createMetrics, type Metrics } from './metrics/metrics.js'
 import { metricsRoutes } from './metrics/routes.js'
@@ -45,9 +46,15 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
           https: {
             cert: readFileSync(config.TLS_CERT_FILE),
             key: readFileSync(config.TLS_KEY_FILE),
+            ...slowClientLimits(config),
           },
         }
-      : {}),
+      : { http: slowClientLimits(config) }),
+    // Slow clients: a request must arrive within REQUEST_TIMEOUT (its head within
+    // HEADERS_TIMEOUT), else 408 and the connection closes; a silent socket is dropped.
+    requestTimeout: config.REQUEST_TIMEOUT,
+    connectionTimeout: config.CONNECTION_TIMEOUT,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT,
     // Fastify's own answer to a malformed URL quotes it, query string and secret included.
     frameworkErrors: (_error, _request, reply) => {
       void (reply as FastifyReply)
@@ -80,8 +87,14 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     redis: deps.redis,
     deliveries,
   })
+  // One count of wrong tokens per address for the admin API, /metrics and dashboard sign-in.
+  const throttle = createAuthThrottle({
+    max: config.AUTH_FAILURE_MAX,
+    windowMs: config.AUTH_FAILURE_WINDOW,
+    redis: deps.redis,
+  })
   if (config.METRICS_TOKEN)
-    await app.register(metricsRoutes, { metrics, token: config.METRICS_TOKEN })
+    await app.register(metricsRoutes, { metrics, token: config.METRICS_TOKEN, throttle })
   if (config.ADMIN_TOKEN) {
     const options = {
       db: deps.db,
@@ -89,6 +102,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       networks,
       baseUrl: baseUrl(config),
       deliveries,
+      throttle,
     }
     await app.register(adminRoutes, options)
     await app.register(deliveryAdminRoutes, options)
@@ -105,6 +119,18 @@ export async function createNetworkRegistry(
 ): Promise<NetworkRegistry> {
   const { secrets } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
   return new NetworkRegistry(await loadNetworkProfiles(config, secrets))
+}
+
+/** Node's own limits on a request's arrival, checked often enough to hold their bound. */
+function slowClientLimits(config: Config) {
+  const shortest = Math.min(config.HEADERS_TIMEOUT, config.REQUEST_TIMEOUT)
+  return {
+    headersTimeout: config.HEADERS_TIMEOUT,
+    requestTimeout: config.REQUEST_TIMEOUT,
+    // Node checks the two timeouts above on this interval (default 30 s, which would let a
+    // slow client hold its connection up to 30 s past its bound).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(shortest / 4))),
+  }
 }
 
 function answerClientError(error: Error & { code?: string }, socket: Duplex) {

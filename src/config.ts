@@ -112,6 +112,11 @@ function duration(fallback: string) {
     })
 }
 
+/** A duration that must not be zero (zero would turn the protection off). */
+function positiveDuration(fallback: string) {
+  return duration(fallback).refine((ms) => ms > 0, 'expected a duration above zero')
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const VARIABLES = {
@@ -134,6 +139,13 @@ const VARIABLES = {
   DATABASE_QUERY_TIMEOUT_MS: { schema: integer(100, 3_600_000, 15_000), example: '15000' },
   PGLITE_DATA_DIR: { schema: z.string().min(1).default('./data/pglite'), example: './data/pglite' },
   SHUTDOWN_TIMEOUT_MS: { schema: integer(100, 600_000, 10_000), example: '10000' },
+  // Slow clients (slow-loris): how long a request's head and the whole request may take to
+  // arrive (then 408 and the connection is closed), how long a socket may sit silent, and how
+  // long an idle keep-alive socket stays open.
+  HEADERS_TIMEOUT: { schema: positiveDuration('10 s'), example: '10 s' },
+  REQUEST_TIMEOUT: { schema: positiveDuration('30 s'), example: '30 s' },
+  CONNECTION_TIMEOUT: { schema: duration('60 s'), example: '60 s' },
+  KEEP_ALIVE_TIMEOUT: { schema: positiveDuration('72 s'), example: '72 s' },
   PUBLIC_URL: {
     schema: z
       .string()
@@ -162,6 +174,9 @@ const VARIABLES = {
   POSTBACK_TIMEOUT_MS: { schema: integer(500, 60_000, 4000), example: '4000' },
   RATE_LIMIT_MAX: { schema: integer(1, 1_000_000, 6000), example: '6000' },
   RATE_LIMIT_WINDOW: { schema: duration('1 minute'), example: '1 minute' },
+  // Wrong ADMIN_TOKEN / METRICS_TOKEN per source address before 429 (admin API, dashboard sign-in).
+  AUTH_FAILURE_MAX: { schema: integer(1, 10_000, 10), example: '10' },
+  AUTH_FAILURE_WINDOW: { schema: positiveDuration('15 minutes'), example: '15 minutes' },
   // Retention inside the service (also: the CLI's retention command); off unless set.
   RETENTION_POSTBACK_LOG_DAYS: { schema: optionalInteger(1, 36_500), example: '90' },
   RETENTION_ANONYMIZE_IP_DAYS: { schema: optionalInteger(0, 36_500), example: '30' },
@@ -241,6 +256,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (Boolean(values.TLS_CERT_FILE) !== Boolean(values.TLS_KEY_FILE)) {
     problems.push(
       'TLS_CERT_FILE and TLS_KEY_FILE: set both or neither (example: TLS_CERT_FILE=/etc/ssl/p.crt TLS_KEY_FILE=/etc/ssl/p.key)',
+    )
+  }
+  if (
+    typeof values.HEADERS_TIMEOUT === 'number' &&
+    typeof values.REQUEST_TIMEOUT === 'number' &&
+    values.HEADERS_TIMEOUT > values.REQUEST_TIMEOUT
+  ) {
+    problems.push(
+      'HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT (the head is part of the request) (example: HEADERS_TIMEOUT=10 s REQUEST_TIMEOUT=30 s)',
     )
   }
   if (problems.length > 0) throw new ConfigError(problems)

@@ -60,3 +60,20 @@ test('when the configuration is invalid, the server exits before listening and s
   )
   assert.ok(!result.stdout.includes('Server listening'))
 })
+
+test('slow-client timeouts and the wrong-token throttle have bounded defaults; zero or a head longer than the request is refused', () => {
+  const config = loadConfig({})
+  assert.equal(config.HEADERS_TIMEOUT, 10_000)
+  assert.equal(config.REQUEST_TIMEOUT, 30_000)
+  assert.equal(config.CONNECTION_TIMEOUT, 60_000)
+  assert.equal(config.KEEP_ALIVE_TIMEOUT, 72_000)
+  assert.equal(config.AUTH_FAILURE_MAX, 10)
+  assert.equal(config.AUTH_FAILURE_WINDOW, 15 * 60_000)
+  assert.equal(loadConfig({ CONNECTION_TIMEOUT: '0 s' }).CONNECTION_TIMEOUT, 0)
+  const problems = problemsOf({ REQUEST_TIMEOUT: '0 s', AUTH_FAILURE_WINDOW: '0 s' })
+  assert.equal(problems.length, 2)
+  assert.match(problems[0] ?? '', /^REQUEST_TIMEOUT="0 s": expected a duration above zero/)
+  assert.deepEqual(problemsOf({ HEADERS_TIMEOUT: '40 s' }), [
+    'HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT (the head is part of the request) (example: HEADERS_TIMEOUT=10 s REQUEST_TIMEOUT=30 s)',
+  ])
+})

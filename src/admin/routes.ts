@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
+import type { AuthThrottle } from '../http/auth-throttle.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { networkPostbackUrl } from '../networks/postback-url.js'
@@ -42,14 +43,16 @@ export type AdminRoutesOptions = {
   baseUrl: string
   /** Approving a held conversion notifies like a credit from a postback would. */
   deliveries?: DeliveryHooks
+  /** Wrong tokens per source address: 429 after too many. */
+  throttle?: AuthThrottle
 }
 
 /** The operator API, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
 export async function adminRoutes(
   app: FastifyInstance,
-  { db, token, networks, baseUrl, deliveries }: AdminRoutesOptions,
+  { db, token, networks, baseUrl, deliveries, throttle }: AdminRoutesOptions,
 ) {
-  app.addHook('onRequest', requireBearerToken(token))
+  app.addHook('onRequest', requireBearerToken(token, 'ADMIN_TOKEN', throttle))
   adminOperationRoutes(app, { db })
 
   app.get('/admin/users/:userId', async (request) => {

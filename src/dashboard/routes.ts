@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
-import { toHttpError } from '../http/errors.js'
+import type { AuthThrottle, ThrottleState } from '../http/auth-throttle.js'
+import { HttpError, toHttpError } from '../http/errors.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import { SCRIPT, STYLE } from './assets.js'
 import {
@@ -28,6 +29,8 @@ export type DashboardOptions = {
   networks: NetworkRegistry
   baseUrl: string
   deliveries: DeliveryHooks
+  /** Wrong tokens per source address, shared with the admin API: 429 after too many. */
+  throttle?: AuthThrottle
 }
 
 declare module 'fastify' {
@@ -128,13 +131,31 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     const body = (request.body ?? {}) as Record<string, unknown>
     const next = safeNext(body.next)
     const token = typeof body.token === 'string' ? body.token : ''
-    if (!sameOrigin(request) || !auth.tokenMatches(token)) {
+    let state: ThrottleState | undefined
+    try {
+      state = await options.throttle?.check(request.ip)
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error
+      request.log.warn({ ip: request.ip }, 'dashboard sign-in throttled')
+      for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
+      return sendHtml(
+        reply.code(error.statusCode),
+        loginPage({
+          next,
+          error: `Too many wrong tokens from your address: ${error.message.replace(/^.*; /, '')}.`,
+        }).text,
+      )
+    }
+    const matches = auth.tokenMatches(token)
+    if (!sameOrigin(request) || !matches) {
+      if (!matches && token !== '') await options.throttle?.fail(request.ip)
       request.log.warn({ ip: request.ip }, 'dashboard sign-in refused')
       return sendHtml(
         reply.code(401),
         loginPage({ next, error: 'That is not the ADMIN_TOKEN.' }).text,
       )
     }
+    if (state) await options.throttle?.succeed(request.ip, state)
     setSessionCookie(request, reply, auth.issue())
     return reply.redirect(next, 303)
   })

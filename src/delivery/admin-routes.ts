@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { requireBearerToken } from '../admin/auth.js'
 import type { Database } from '../db/database.js'
+import type { AuthThrottle } from '../http/auth-throttle.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import type { DeliveryHooks } from './hooks.js'
@@ -9,14 +10,19 @@ import { DELIVERY_COLUMNS, type DeliveryRecord, toDelivery, withAttempts } from 
 
 const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
 
-export type DeliveryAdminOptions = { db: Database; token: string; deliveries: DeliveryHooks }
+export type DeliveryAdminOptions = {
+  db: Database
+  token: string
+  deliveries: DeliveryHooks
+  throttle?: AuthThrottle
+}
 
 /** The outbox for operators: what was sent where, what failed, and a retry for the dead. */
 export async function deliveryAdminRoutes(
   app: FastifyInstance,
-  { db, token, deliveries }: DeliveryAdminOptions,
+  { db, token, deliveries, throttle }: DeliveryAdminOptions,
 ) {
-  app.addHook('onRequest', requireBearerToken(token))
+  app.addHook('onRequest', requireBearerToken(token, 'ADMIN_TOKEN', throttle))
 
   app.get('/admin/deliveries', async (request) => {
     const query = parseInput(

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import { requireBearerToken } from '../admin/auth.js'
+import type { AuthThrottle } from '../http/auth-throttle.js'
 import type { Metrics } from './metrics.js'
 
 /** GET /metrics in Prometheus text format, behind `Authorization: Bearer <METRICS_TOKEN>`. */
 export async function metricsRoutes(
   app: FastifyInstance,
-  { metrics, token }: { metrics: Metrics; token: string },
+  { metrics, token, throttle }: { metrics: Metrics; token: string; throttle?: AuthThrottle },
 ) {
-  app.addHook('onRequest', requireBearerToken(token, 'METRICS_TOKEN'))
+  app.addHook('onRequest', requireBearerToken(token, 'METRICS_TOKEN', throttle))
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType)
     return metrics.registry.metrics()

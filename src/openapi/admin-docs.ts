@@ -51,6 +51,11 @@ export function admin(
       401: errorResponse('Missing or wrong admin token.', ['UNAUTHORIZED'], {
         'www-authenticate': { description: 'Bearer', type: 'string' },
       }),
+      429: errorResponse(
+        'Too many wrong tokens from this address (AUTH_FAILURE_MAX per AUTH_FAILURE_WINDOW): every token-checked request from it is refused until the window ends.',
+        ['TOO_MANY_AUTH_FAILURES'],
+        { 'retry-after': RETRY_AFTER },
+      ),
       ...(notFound ? { 404: errorResponse('Not found.', notFound) } : {}),
       ...(conflict ? { 409: errorResponse(conflict[0], [conflict[1]]) } : {}),
       503: errorResponse('The database is unavailable.', ['DATABASE_UNAVAILABLE'], {

@@ -45,6 +45,11 @@ export function operationDocs(config: Config): Record<string, OperationDoc> {
           content: { 'text/plain': { schema: { type: 'string' } } },
         },
         401: errorResponse('Missing or wrong metrics token.', ['UNAUTHORIZED']),
+        429: errorResponse(
+          'Too many wrong tokens from this address (AUTH_FAILURE_MAX per AUTH_FAILURE_WINDOW).',
+          ['TOO_MANY_AUTH_FAILURES'],
+          { 'retry-after': RETRY_AFTER },
+        ),
       },
     },
     ...ADMIN_DOCS,

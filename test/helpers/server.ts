@@ -39,10 +39,11 @@ export async function startServer(
   })
   const exited = once(child, 'exit').then(([code]) => code as number | null)
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start in time:\n${output}`)),
-      timeoutMs,
-    )
+    const timer = setTimeout(() => {
+      // Never leave it running: it would hold its port and its embedded data directory.
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start in time:\n${output}`))
+    }, timeoutMs)
     const poll = setInterval(() => {
       const match = /"msg":"Server listening at (https?:\/\/127\.0\.0\.1:\d+)"/.exec(output)
       if (match?.[1] && output.includes('"msg":"ready"')) {
