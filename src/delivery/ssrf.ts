@@ -18,7 +18,13 @@ const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96')
 export function blockedAddressReason(address: string): string | null {
   const family = isIP(address)
   if (family === 0) return `${address} is not an IP address`
-  const parsed = ipaddr.parse(family === 6 ? canonicalIPv6(address) : address)
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6
+  try {
+    parsed = ipaddr.parse(family === 6 ? canonicalIPv6(address) : address)
+  } catch {
+    // Never throw: this runs inside a DNS callback, where a throw would end the process.
+    return `${address} cannot be checked against the blocked ranges`
+  }
   let range: string = parsed.range()
   let shown = address
   if (parsed.kind() === 'ipv6') {
