@@ -6,7 +6,14 @@ import type { NetworkRegistry } from '../networks/registry.js'
 import { parsePostback } from '../postbacks/fields.js'
 import { insertPostbackLog, type PostbackLogEntry } from '../postbacks/log.js'
 import { resolveNetwork } from '../postbacks/network.js'
-import { collectParams, FormBody, JsonBody, type Params, pickValue } from '../postbacks/params.js'
+import {
+  collectParams,
+  FormBody,
+  JsonBody,
+  type Params,
+  pickValue,
+  refuseNestedFields,
+} from '../postbacks/params.js'
 import { recordPostback } from '../postbacks/record.js'
 import { policyOf } from '../postbacks/routes.js'
 
@@ -86,6 +93,7 @@ export async function replayOne(
     const profile = resolveNetwork(deps.networks, pathNetwork(stored.path), params)
     networkName = profile.name
     txNames = profile.params.tx_id
+    refuseNestedFields(params, profile.params)
     refuseRedactedFields(params, profile.params)
     const postback = parsePostback(params, profile)
     const context = { ...log, network: profile.name }

@@ -21,6 +21,12 @@ export function rawBodyOf(body: unknown): string | null {
   return body instanceof FormBody || body instanceof JsonBody ? body.raw : null
 }
 
+// JSON bodies may nest fields (AdGem v3: {"data": {"player_id": ...}}): they are read as paths
+// such as data.player_id, this deep at most.
+const MAX_JSON_DEPTH = 3
+/** Per collected request, the top-level JSON fields that held objects (see refuseNestedFields). */
+const nestedFields = new WeakMap<Params, string[]>()
+
 export function collectParams(rawUrl: string, received: unknown): Params {
   const body = received instanceof JsonBody ? received.value : received
   const params: Params = new Map()
@@ -39,21 +45,43 @@ export function collectParams(rawUrl: string, received: unknown): Params {
     if (typeof body !== 'object' || Array.isArray(body)) {
       throw new HttpError(400, 'INVALID_BODY', 'the JSON body must be an object of fields')
     }
-    for (const [name, value] of Object.entries(body)) {
-      for (const item of Array.isArray(value) ? value : [value]) {
+    const nested: string[] = []
+    const addJson = (top: string, name: string, value: unknown, depth: number) => {
+      const list = Array.isArray(value)
+      for (const item of list ? value : [value]) {
         if (item === null || item === undefined) continue
-        if (typeof item === 'object') {
-          throw new HttpError(
-            400,
-            'INVALID_BODY',
-            `field ${clip(name)} must be a string or a number`,
-          )
+        if (typeof item !== 'object') {
+          add(name, String(item))
+          continue
         }
-        add(name, String(item))
+        if (list || Array.isArray(item) || depth >= MAX_JSON_DEPTH) throw notAValue(top)
+        if (!nested.includes(top)) nested.push(top)
+        for (const [key, inner] of Object.entries(item))
+          addJson(top, `${name}.${key}`, inner, depth + 1)
       }
     }
+    for (const [name, value] of Object.entries(body)) addJson(name, name, value, 0)
+    if (nested.length > 0) nestedFields.set(params, nested)
   }
   return params
+}
+
+/**
+ * A JSON field holding an object is read as paths (data.player_id) only by a network that names
+ * such paths in its params; for every other network it is refused as before, not ignored.
+ */
+export function refuseNestedFields(
+  params: Params,
+  profileParams: Readonly<Record<string, readonly string[]>>,
+): void {
+  const nested = nestedFields.get(params)
+  if (nested?.[0] === undefined) return
+  const usesPaths = Object.values(profileParams).some((names) => names.some((n) => n.includes('.')))
+  if (!usesPaths) throw notAValue(nested[0])
+}
+
+function notAValue(name: string) {
+  return new HttpError(400, 'INVALID_BODY', `field ${clip(name)} must be a string or a number`)
 }
 
 /**

@@ -18,7 +18,15 @@ import { parsePostback } from './fields.js'
 import { createRecorder } from './group-commit.js'
 import { insertPostbackLog } from './log.js'
 import { requestedNetwork, resolveNetwork } from './network.js'
-import { collectParams, FormBody, JsonBody, type Params, pickValue, rawBodyOf } from './params.js'
+import {
+  collectParams,
+  FormBody,
+  JsonBody,
+  type Params,
+  pickValue,
+  rawBodyOf,
+  refuseNestedFields,
+} from './params.js'
 import { verifyCaller } from './verify.js'
 
 // Postbacks are a few hundred bytes; anything much larger is not one.
@@ -160,6 +168,7 @@ export async function postbackRoutes(
     const params = collectParams(request.url, request.body)
     const profile = resolveNetwork(networks, request.params.network, params)
     request.postbackNetwork = profile.name
+    refuseNestedFields(params, profile.params)
     verifyCaller(
       {
         protocol: request.protocol,

