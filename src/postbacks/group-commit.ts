@@ -1,8 +1,9 @@
 import type { Pool } from 'pg'
 import type { Logger } from 'pino'
-import { isDatabaseUnavailable } from '../db/errors.js'
+import { isDatabaseUnavailable, UNIQUE_VIOLATION } from '../db/errors.js'
 import { withTransaction } from '../db/transaction.js'
 import { applyBatch, type BatchItem } from './apply-batch.js'
+import { BatchConflict } from './batch-sql.js'
 import {
   type LogContext,
   type Postback,
@@ -20,7 +21,7 @@ export type Recorder = (
 type Waiting = BatchItem & { resolve(result: RecordResult): void; reject(error: unknown): void }
 
 export type GroupCommitOptions = {
-  /** How long the first postback of a batch waits for company; 0 turns batching off. */
+  /** How long an idle lane's first postback waits for company; 0 writes it at once. */
   windowMs: number
   maxBatch: number
   /**
@@ -34,18 +35,21 @@ export type GroupCommitOptions = {
 }
 
 /**
- * Group commit: postbacks arriving within `windowMs` (or until `maxBatch`) share one
- * transaction, so one WAL flush and a handful of statements cover them all. Each caller's
- * promise settles only after that COMMIT, with its own outcome. While a batch is being
- * written the next one fills up, and goes as soon as the first is done.
+ * Group commit: postbacks for one lane share a transaction. A lane writes one batch at a time;
+ * whatever arrives while a batch is in flight goes together in the next one, so the batch size
+ * follows the load. `windowMs` adds an optional wait for company before a lane's first batch
+ * (0: an idle lane writes at once). Each caller's promise settles only after that COMMIT, with
+ * its own outcome.
  *
- * A batch that fails for any reason but an unavailable database is applied again one postback
- * per transaction, so one bad postback cannot fail the others.
+ * A transaction always goes to the same lane, so requests for one conversion queue in memory
+ * behind their lane instead of each holding a pooled connection while it waits for the row
+ * lock: a hot key cannot exhaust the pool and turn into 503s.
+ *
+ * A batch that lost a race with another writer (a conversion it thought new was inserted, a
+ * deadlock) is read and decided again as a batch; any other failure but an unavailable
+ * database applies its postbacks one per transaction, so one bad postback cannot fail the others.
  */
 export function createRecorder(pool: Pool, options: GroupCommitOptions): Recorder {
-  if (options.windowMs <= 0) {
-    return (postback, policy, log) => recordPostback(pool, postback, policy, log)
-  }
   const lanes = Array.from({ length: Math.max(1, options.lanes) }, () => createLane(pool, options))
   return (postback, policy, log) => {
     const lane = lanes[laneOf(postback.network, postback.txId, lanes.length)] as Recorder
@@ -65,6 +69,17 @@ function laneOf(network: string, txId: string, count: number): number {
   return (hash >>> 0) % count
 }
 
+// A batch that keeps losing races is applied one by one (each of those retries on its own).
+const RACE_ATTEMPTS = 3
+const DEADLOCK_DETECTED = '40P01'
+const SERIALIZATION_FAILURE = '40001'
+
+function isLostRace(error: unknown): boolean {
+  if (error instanceof BatchConflict) return true
+  const code = (error as { code?: unknown }).code
+  return code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE || code === UNIQUE_VIOLATION
+}
+
 function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
   let waiting: Waiting[] = []
   let timer: NodeJS.Timeout | undefined
@@ -72,7 +87,7 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
 
   function schedule() {
     if (writing) return // the batch in flight starts the next one when it is done
-    if (waiting.length >= options.maxBatch) {
+    if (options.windowMs <= 0 || waiting.length >= options.maxBatch) {
       clearTimeout(timer)
       timer = undefined
       void flush()
@@ -99,26 +114,32 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
   }
 
   async function write(batch: Waiting[]) {
-    try {
-      const results = await withTransaction(pool, (client) => applyBatch(client, batch))
-      options.onBatch?.(batch.length, false)
-      for (const [i, item] of batch.entries()) item.resolve(results[i] as RecordResult)
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) {
-        for (const item of batch) item.reject(error)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const results = await withTransaction(pool, (client) => applyBatch(client, batch))
+        options.onBatch?.(batch.length, false)
+        for (const [i, item] of batch.entries()) item.resolve(results[i] as RecordResult)
         return
-      }
-      options.log.warn(
-        { err: { message: (error as Error).message }, batch: batch.length },
-        'group commit failed; applying its postbacks one by one',
-      )
-      options.onBatch?.(batch.length, true)
-      for (const item of batch) {
-        try {
-          item.resolve(await recordPostback(pool, item.postback, item.policy, item.log))
-        } catch (single) {
-          item.reject(single)
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          for (const item of batch) item.reject(error)
+          return
         }
+        // Another writer got there first: the next read sees its rows, so decide again.
+        if (isLostRace(error) && attempt < RACE_ATTEMPTS) continue
+        options.log.warn(
+          { err: { message: (error as Error).message }, batch: batch.length, attempt },
+          'group commit failed; applying its postbacks one by one',
+        )
+        options.onBatch?.(batch.length, true)
+        for (const item of batch) {
+          try {
+            item.resolve(await recordPostback(pool, item.postback, item.policy, item.log))
+          } catch (single) {
+            item.reject(single)
+          }
+        }
+        return
       }
     }
   }
