@@ -102,20 +102,23 @@ details.confirm .ask{margin-top:.5rem;padding:.6rem;border:1px solid var(--line)
 export const SCRIPT = `
 (function () {
   'use strict'
-  // Live postback log: ask for rows newer than the newest shown, every few seconds.
+  // Live postback log: every few seconds, fetch the rows after the newest shown, a page at a
+  // time (X-More: another page waits) until caught up, so none is skipped. A burst larger
+  // than MAX_PAGES pages is caught up over the next polls, and the status line says so with a
+  // link to the newest.
+  var MAX_PAGES = 10
   var list = document.querySelector('[data-live-src]')
   if (list) {
     var status = document.getElementById('live-status')
     var busy = false
-    setInterval(function () {
-      if (busy || document.hidden) return
-      busy = true
+    var fetchPage = function (pages) {
       var src = list.getAttribute('data-live-src') + '&after=' + encodeURIComponent(list.getAttribute('data-after') || '0')
-      fetch(src, { credentials: 'same-origin', headers: { accept: 'text/html' } })
+      return fetch(src, { credentials: 'same-origin', headers: { accept: 'text/html' } })
         .then(function (response) {
           if (response.status === 401) throw new Error('signed out: reload the page to sign in again')
           if (!response.ok) throw new Error('live updates paused (HTTP ' + response.status + ')')
           var last = response.headers.get('x-last-id')
+          var more = response.headers.get('x-more') === '1'
           return response.text().then(function (text) {
             if (text.trim()) {
               var empty = document.getElementById('no-entries')
@@ -123,9 +126,24 @@ export const SCRIPT = `
               list.insertAdjacentHTML('afterbegin', text)
             }
             if (last) list.setAttribute('data-after', last)
-            if (status) status.textContent = 'live · updated ' + new Date().toLocaleTimeString()
+            if (more && pages + 1 < MAX_PAGES) return fetchPage(pages + 1)
+            if (!status) return
+            if (!more) {
+              status.textContent = 'live · updated ' + new Date().toLocaleTimeString()
+              return
+            }
+            status.textContent = 'catching up: more postbacks arrived than shown so far · '
+            var newest = document.createElement('a')
+            newest.setAttribute('href', location.pathname + location.search)
+            newest.textContent = 'show the newest'
+            status.appendChild(newest)
           })
         })
+    }
+    setInterval(function () {
+      if (busy || document.hidden) return
+      busy = true
+      fetchPage(0)
         .catch(function (error) { if (status) status.textContent = error.message })
         .then(function () { busy = false })
     }, 3000)

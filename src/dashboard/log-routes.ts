@@ -36,15 +36,24 @@ export function logRoutes(app: FastifyInstance, { db, config, networks }: Dashbo
     return sendHtml(reply, postbacksPage(context, networks, query, entries, PAGE_SIZE).text)
   })
 
-  // Live updates: the rows newer than `after`, as HTML, newest first.
+  // Live updates: the next rows after `after` (the newest one shown), the oldest of them first
+  // a page at a time, so however many arrived between polls none is skipped. X-Last-Id is the
+  // page's newest id (the next `after`), X-More: 1 says another page is waiting. The HTML is
+  // newest first, to be inserted above what is shown.
   app.get('/dashboard/postbacks/rows', async (request, reply) => {
     const query = parseInput(logQuery, request.query)
     const after = query.after ?? '0'
-    const entries = await listLog(db.pool, { ...filterOf(query, new Date()), after }, PAGE_SIZE)
-    reply.header('x-last-id', entries[0]?.id ?? after)
+    const filter = { ...filterOf(query, new Date()), after }
+    const entries = await listLog(db.pool, filter, PAGE_SIZE + 1, 'oldest-first')
+    const page = entries.slice(0, PAGE_SIZE)
+    reply.header('x-last-id', page.at(-1)?.id ?? after)
+    if (entries.length > PAGE_SIZE) reply.header('x-more', '1')
     return sendHtml(
       reply,
-      entries.map((e) => renderEntry(e, csrfOf(request), { fresh: true }).text).join(''),
+      page
+        .reverse()
+        .map((e) => renderEntry(e, csrfOf(request), { fresh: true }).text)
+        .join(''),
     )
   })
 

@@ -42,10 +42,16 @@ const COLUMNS = `l.id, l.received_at, l.network, l.method, l.path, l.query, l.bo
    ORDER BY r.id LIMIT 1) AS accepted_replay`
 
 /**
- * Newest first, a page at a time (keyset on id). Network and outcome use their (x, id)
- * indexes; a user is found through their conversions (refused postbacks have none).
+ * Newest first, a page at a time (keyset on id); `oldest-first` for the live log, which pages
+ * forward from the newest row it shows. Network and outcome use their (x, id) indexes; a user
+ * is found through their conversions (refused postbacks have none).
  */
-export async function listLog(pool: Pool, filter: LogFilter, limit: number): Promise<LogEntry[]> {
+export async function listLog(
+  pool: Pool,
+  filter: LogFilter,
+  limit: number,
+  order: 'newest-first' | 'oldest-first' = 'newest-first',
+): Promise<LogEntry[]> {
   const group =
     filter.outcome === 'refused' || filter.outcome === 'accepted' ? filter.outcome : null
   const { rows } = await pool.query<Row>(
@@ -58,7 +64,7 @@ export async function listLog(pool: Pool, filter: LogFilter, limit: number): Pro
        AND ($6::timestamptz IS NULL OR l.received_at >= $6)
        AND ($7::bigint IS NULL OR l.id < $7::bigint)
        AND ($8::bigint IS NULL OR l.id > $8::bigint)
-     ORDER BY l.id DESC LIMIT $9`,
+     ORDER BY l.id ${order === 'oldest-first' ? 'ASC' : 'DESC'} LIMIT $9`,
     [
       filter.network ?? null,
       group ? null : (filter.outcome ?? null),
