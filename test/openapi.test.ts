@@ -331,7 +331,9 @@ test('reward-only conversions (no payout, no offer id) and their review match th
       ],
     )
     assert.equal((await admin('/admin/users/{userId}', `/admin/users/${user}`)).statusCode, 200)
-    assert.equal((await admin('/admin/stats', '/admin/stats?by=offer')).statusCode, 200)
+    const stats = await admin('/admin/stats', '/admin/stats?by=offer')
+    const tapjoyRow = stats.json().rows.find((r: { key: string }) => r.key === 'tapjoy / -')
+    assert.deepEqual([tapjoyRow?.approved, tapjoyRow?.approvedPayout], [1, '0'])
     const approve = `/admin/conversions/${held.json().conversionId}/approve`
     const approved = await admin('/admin/conversions/{id}/approve', approve, { method: 'POST' })
     assert.equal(approved.json().conversion.offerId, null)

@@ -140,7 +140,11 @@ export const statsAnswer = z.object({
   timeZone: z.string(),
   rows: z.array(
     z.object({
-      key: z.string().describe('network, "network / offer" or local date YYYY-MM-DD'),
+      key: z
+        .string()
+        .describe(
+          'network, "network / offer" ("network / -" without an offer id) or local date YYYY-MM-DD',
+        ),
       conversions: z.number().int(),
       approved: z.number().int(),
       pending: z.number().int(),
