@@ -162,11 +162,11 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         delayMs,
         givenBack: aborted,
       })
-    } catch (failure) {
+    } catch (cause) {
       // The lease runs out and another attempt follows (or, after the last, the job is dead):
       // at least once, never lost.
       log.warn(
-        { err: { message: (failure as Error).message }, deliveryId: job.id },
+        { err: { message: (cause as Error)?.message }, deliveryId: job.id },
         'delivery attempt not recorded',
       )
       return
