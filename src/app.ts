@@ -12,6 +12,7 @@ import type { DeliveryHooks } from './delivery/hooks.js'
 import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
 import { healthRoutes } from './health/routes.js'
 import { createAuthThrottle } from './http/auth-throttle.js'
+import { capConnectionsPerAddress } from './http/connection-cap.js'
 import { errorBody, handleError, handleNotFound } from './http/errors.js'
 import { createMetrics, type Metrics } from './metrics/metrics.js'
 import { metricsRoutes } from './metrics/routes.js'
@@ -69,6 +70,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   }) as unknown as FastifyInstance
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
+  capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_IP)
 
   const networks = deps.networks ?? (await createNetworkRegistry(config, deps.db))
   // First: it documents the routes registered after it (GET /openapi.json, /docs).

@@ -146,6 +146,8 @@ const VARIABLES = {
   REQUEST_TIMEOUT: { schema: positiveDuration('30 s'), example: '30 s' },
   CONNECTION_TIMEOUT: { schema: duration('60 s'), example: '60 s' },
   KEEP_ALIVE_TIMEOUT: { schema: positiveDuration('72 s'), example: '72 s' },
+  // Open connections per peer address (0: no cap); behind a proxy, the proxy is one peer.
+  MAX_CONNECTIONS_PER_IP: { schema: integer(0, 1_000_000, 0), example: '100' },
   PUBLIC_URL: {
     schema: z
       .string()

@@ -91,3 +91,41 @@ test('a postback whose body trickles is answered 408 and cut within REQUEST_TIME
   const { rows } = await testDb.db.pool.query(`SELECT count(*)::int AS n FROM conversions`)
   assert.equal(rows[0]?.n, 0, 'nothing recorded from a body that never arrived')
 })
+
+test('with MAX_CONNECTIONS_PER_IP, one more connection from the same address is closed at once; a freed slot serves again', async () => {
+  const capped = await buildAppOn(testDb, { MAX_CONNECTIONS_PER_IP: '5' })
+  await capped.listen({ port: 0, host: '127.0.0.1' })
+  const cappedPort = (capped.server.address() as { port: number }).port
+  const open = (): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const socket = connect(cappedPort, '127.0.0.1', () => resolve(socket))
+      socket.on('error', reject)
+    })
+  const held: Socket[] = []
+  try {
+    for (let i = 0; i < 5; i++) held.push(await open())
+    // Give the server time to count them before the sixth arrives.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const extra = await open()
+    const started = Date.now()
+    extra.on('error', () => {})
+    extra.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+    let answered = ''
+    extra.on('data', (chunk) => {
+      answered += chunk
+    })
+    await new Promise((resolve) => extra.once('close', resolve))
+    assert.equal(answered, '', 'closed before a byte was read')
+    assert.ok(Date.now() - started < 1000)
+
+    held.pop()?.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const served = await fetch(`http://127.0.0.1:${cappedPort}/healthz`, {
+      headers: { connection: 'close' },
+    })
+    assert.equal(served.status, 200)
+  } finally {
+    for (const socket of held) socket.destroy()
+    await capped.close()
+  }
+})
