@@ -89,6 +89,7 @@ export const profileInputSchema = z
     reversalTxIdParam: z.string().min(1).optional(),
     reversalTxIdParamMeansReversal: z.boolean().optional(),
     txIdSuffixParams: z.array(z.string().min(1)).max(3).optional(),
+    reversalByClickId: z.boolean().optional(),
     pointsFrom: z.enum(['payout', 'reward']).optional(),
     payoutScale: decimal.optional(),
     pointsPerUnit: decimal.optional(),
@@ -131,6 +132,8 @@ export type NetworkProfile = {
   reversalTxIdParamMeansReversal: boolean
   /** Parameters whose values extend the transaction id (AdGem goal_id: one click, several goals). */
   txIdSuffixParams: readonly string[]
+  /** A reversal under a new transaction id reverses the user's conversion with its click id (Wannads uuid). */
+  reversalByClickId: boolean
   pointsFrom: 'payout' | 'reward'
   /** The payout as sent × this = the payout in currency units (Pollfish sends cents: 0.01). */
   payoutScale: string
@@ -168,6 +171,7 @@ export function defaultProfile(config: GlobalSettings, secrets: readonly string[
     reversalTxIdParam: null,
     reversalTxIdParamMeansReversal: false,
     txIdSuffixParams: [],
+    reversalByClickId: false,
     pointsFrom: 'payout',
     payoutScale: '1',
     pointsPerUnit: config.POINTS_PER_UNIT,
@@ -243,6 +247,7 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
     reversalTxIdParam: merged.reversalTxIdParam ?? null,
     reversalTxIdParamMeansReversal: merged.reversalTxIdParamMeansReversal ?? false,
     txIdSuffixParams: merged.txIdSuffixParams ?? [],
+    reversalByClickId: merged.reversalByClickId ?? false,
     pointsFrom: merged.pointsFrom ?? 'payout',
     payoutScale: merged.payoutScale ?? '1',
     pointsPerUnit:

@@ -27,6 +27,7 @@ import {
   rawBodyOf,
   refuseNestedFields,
 } from './params.js'
+import { linkReversalByClick } from './reversal-link.js'
 import { verifyCaller } from './verify.js'
 
 // Postbacks are a few hundred bytes; anything much larger is not one.
@@ -184,7 +185,8 @@ export async function postbackRoutes(
       profile,
       config.REQUIRE_HTTPS,
     )
-    const postback = parsePostback(params, profile)
+    let postback = parsePostback(params, profile)
+    if (profile.reversalByClickId) postback = await deadline(linkReversalByClick(db.pool, postback))
     const log = { ...describeRequest(request, networks.allSecrets()), network: profile.name }
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)

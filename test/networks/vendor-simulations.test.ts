@@ -760,3 +760,34 @@ test('AdGem v3: a POSTed JSON body with its fields under data, signed as the raw
   assert.equal(plain.statusCode, 400)
   assert.equal(plain.body, 'INVALID_BODY: field tx_id must be a string or a number')
 })
+
+test('Wannads: two conversions of one click are both credited; each rejection (a new transId, the same uuid) reverses one of them', async () => {
+  const user = uniqueTx('wn-user')
+  const uuid = uniqueTx('wn-click')
+  const printed = (await printedUrl('wannads')).url
+  const call = (transId: string, reward: string, status: string) => ({
+    url: appendPairs(printed, [
+      ['subId', user],
+      ['transId', transId],
+      ['reward', reward],
+      ['payout', '0.30'],
+      ['signature', md5(`${user}${transId}${reward}${KEY('wannads')}`)],
+      ['status', status],
+      ['userIp', '203.0.113.9'],
+      ['campaign_id', 'c1'],
+      ['uuid', uuid],
+    ]),
+  })
+  const [first, second] = [uniqueTx('wn'), uniqueTx('wn')]
+  assert.equal((await send(call(first, '30', '1'))).outcome, 'credited')
+  assert.equal((await send(call(second, '70', '1'))).outcome, 'credited')
+  assert.equal(await consistentBalance(testDb, user), 100)
+  const rejection = call(uniqueTx('wn'), '70', '2')
+  assert.deepEqual(await send(rejection), { status: 200, outcome: 'reversed', body: 'OK' })
+  assert.equal(await consistentBalance(testDb, user), 30)
+  // Wannads retries the same rejection: the conversion it reversed is already reversed.
+  assert.equal((await send(rejection)).outcome, 'duplicate')
+  assert.equal(await consistentBalance(testDb, user), 30)
+  assert.equal((await send(call(uniqueTx('wn'), '30', '2'))).outcome, 'reversed')
+  assert.equal(await consistentBalance(testDb, user), 0)
+})
