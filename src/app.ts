@@ -103,6 +103,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       token: config.ADMIN_TOKEN,
       networks,
       baseUrl: baseUrl(config),
+      publicUrl: config.PUBLIC_URL,
       deliveries,
       throttle,
     }

@@ -243,6 +243,9 @@ test('health, metrics and admin answers match the document', async () => {
   assert.equal((await admin('/admin/networks', '/admin/networks')).statusCode, 200)
   const url = '/admin/networks/default/postback-url'
   assert.equal((await admin('/admin/networks/{network}/postback-url', url)).statusCode, 200)
+  const doctor = '/admin/networks/{network}/doctor'
+  assert.equal((await admin(doctor, '/admin/networks/default/doctor')).statusCode, 200)
+  assert.equal((await admin(doctor, '/admin/networks/nope/doctor')).statusCode, 404)
   const offer = await admin('/admin/offers/{offerId}', '/admin/offers/7', {
     method: 'PUT',
     payload: { expectedPayout: '3.50' },

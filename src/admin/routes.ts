@@ -7,8 +7,9 @@ import type { AuthThrottle } from '../http/auth-throttle.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { networkPostbackUrl } from '../networks/postback-url.js'
-import { DEFAULT_NETWORK } from '../networks/profile.js'
+import { DEFAULT_NETWORK, type NetworkProfile } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
+import { DOCTOR_DEFAULT_ROWS, DOCTOR_MAX_ROWS, runDoctor } from '../operations/doctor/run.js'
 import { requireBearerToken } from './auth.js'
 import { adminOperationRoutes } from './operations-routes.js'
 import {
@@ -37,6 +38,8 @@ const name = z
 
 export type AdminRoutesOptions = {
   db: Database
+  /** PUBLIC_URL as configured: `doctor` compares it with the address networks called. */
+  publicUrl?: string
   token: string
   networks: NetworkRegistry
   /** Where networks reach this service, for the postback URLs shown. */
@@ -50,8 +53,19 @@ export type AdminRoutesOptions = {
 /** The operator API, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
 export async function adminRoutes(
   app: FastifyInstance,
-  { db, token, networks, baseUrl, deliveries, throttle }: AdminRoutesOptions,
+  { db, token, networks, baseUrl, publicUrl, deliveries, throttle }: AdminRoutesOptions,
 ) {
+  const requireNetwork = (network: string): NetworkProfile => {
+    const profile = networks.get(network)
+    if (!profile)
+      throw new HttpError(
+        404,
+        'UNKNOWN_NETWORK',
+        `unknown network "${network}"; configured: ${networks.names().join(', ')}`,
+      )
+    return profile
+  }
+
   app.addHook('onRequest', requireBearerToken(token, 'ADMIN_TOKEN', throttle))
   adminOperationRoutes(app, { db })
 
@@ -149,14 +163,18 @@ export async function adminRoutes(
       }),
       request.query,
     )
-    const profile = networks.get(network)
-    if (!profile)
-      throw new HttpError(
-        404,
-        'UNKNOWN_NETWORK',
-        `unknown network "${network}"; configured: ${networks.names().join(', ')}`,
-      )
-    return networkPostbackUrl(profile, base ?? baseUrl)
+    return networkPostbackUrl(requireNetwork(network), base ?? baseUrl)
+  })
+
+  app.get('/admin/networks/:network/doctor', async (request) => {
+    const { network } = parseInput(z.object({ network: name }), request.params)
+    const { rows } = parseInput(
+      z.object({
+        rows: z.coerce.number().int().min(1).max(DOCTOR_MAX_ROWS).default(DOCTOR_DEFAULT_ROWS),
+      }),
+      request.query,
+    )
+    return runDoctor(db.pool, { PUBLIC_URL: publicUrl }, requireNetwork(network), rows)
   })
 
   for (const verdict of ['approve', 'reject'] as const) {

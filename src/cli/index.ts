@@ -2,6 +2,7 @@
 import { UsageError } from './args.js'
 import type { Command } from './command.js'
 import { adjustCommand } from './commands/adjust.js'
+import { doctorCommand } from './commands/doctor.js'
 import { migrateCommand } from './commands/migrate.js'
 import { offersCommand } from './commands/offers.js'
 import { reconcileCommand } from './commands/reconcile.js'
@@ -17,6 +18,7 @@ import { verifyLedgerCommand } from './commands/verify-ledger.js'
 const COMMANDS: Record<string, Command> = {
   url: urlCommand,
   'send-test': sendTestCommand,
+  doctor: doctorCommand,
   replay: replayCommand,
   reconcile: reconcileCommand,
   'verify-ledger': verifyLedgerCommand,

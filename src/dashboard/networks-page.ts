@@ -1,5 +1,6 @@
 import { networkPostbackUrl } from '../networks/postback-url.js'
 import type { NetworkRegistry } from '../networks/registry.js'
+import type { Diagnosis } from '../operations/doctor/diagnose.js'
 import type { TestResult } from './actions.js'
 import { type Html, html } from './html.js'
 import { badge, csrfField, type PageContext, page } from './layout.js'
@@ -9,6 +10,7 @@ export function networksPage(
   networks: NetworkRegistry,
   baseUrl: string,
   result?: TestResult,
+  diagnosis?: Diagnosis,
 ): Html {
   return page(
     'Networks',
@@ -31,10 +33,22 @@ ${url.notes.map((note) => html`<p class="small muted">${note}</p>`)}
 <label>Test user id <input name="user" value="test-user" required maxlength="255"></label>
 <label>Status <select name="status"><option>approved</option><option>pending</option><option>reversed</option></select></label>
 <button type="submit">Send test postback</button></form>
+<form class="filters" method="get" action="/dashboard/networks/${name}/doctor#network-${name}">
+<button type="submit" class="secondary">Diagnose</button> <span class="small muted">reads its newest postbacks and says what is wrong</span></form>
 ${shown ? testResult(shown) : ''}
+${diagnosis?.network === name ? doctorResult(diagnosis) : ''}
 </section>`
 })}`,
   )
+}
+
+function doctorResult(diagnosis: Diagnosis): Html {
+  return html`<div class="notice ${diagnosis.healthy ? 'ok' : 'bad'}" role="status" data-doctor-result>
+<strong>${diagnosis.healthy ? 'No problems found' : 'Problems found'}</strong> in the newest ${diagnosis.checked} postbacks (${diagnosis.accepted} accepted)
+<ul>${diagnosis.findings.map(
+    (finding) =>
+      html`<li data-finding="${finding.code}"><strong>${finding.severity}</strong> ${finding.message}${finding.logIds.map((id) => html` <a href="/dashboard/postbacks/${id}">#${id}</a>`)}</li>`,
+  )}</ul></div>`
 }
 
 function testResult(result: TestResult): Html {

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
+import { runDoctor } from '../operations/doctor/run.js'
 import { retryDelivery, sendTestPostback } from './actions.js'
 import { deliveryCounts, failingDeliveries } from './deliveries-data.js'
 import { deliveriesPage } from './deliveries-page.js'
@@ -44,6 +46,23 @@ export function opsRoutes(app: FastifyInstance, options: DashboardOptions) {
       networksPage(context(request, csrfOf(request)), networks, hostOf(request)).text,
     ),
   )
+
+  app.get('/dashboard/networks/:network/doctor', async (request, reply) => {
+    const { network } = parseInput(z.object({ network: z.string().max(64) }), request.params)
+    const profile = networks.get(network)
+    if (!profile) throw new HttpError(404, 'UNKNOWN_NETWORK', `unknown network "${network}"`)
+    const diagnosis = await runDoctor(db.pool, config, profile)
+    return sendHtml(
+      reply,
+      networksPage(
+        context(request, csrfOf(request)),
+        networks,
+        hostOf(request),
+        undefined,
+        diagnosis,
+      ).text,
+    )
+  })
 
   app.post('/dashboard/networks/:network/test', async (request, reply) => {
     const { network } = parseInput(z.object({ network: z.string().max(64) }), request.params)

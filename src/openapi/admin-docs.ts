@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
 import {
   conversionsAnswer,
+  doctorAnswer,
   jsonSchema,
   networksAnswer,
   offerAnswer,
@@ -118,6 +119,17 @@ export const ADMIN_DOCS: Record<string, OperationDoc> = {
     {
       params: path('network'),
       querystring: query({ base: z.string().optional().describe('default: PUBLIC_URL') }),
+      notFound: ['UNKNOWN_NETWORK'],
+    },
+  ),
+  '/admin/networks/:network/doctor': admin(
+    "What is wrong with a network's postbacks, from its newest postback log rows (as `doctor`)",
+    doctorAnswer,
+    {
+      params: path('network'),
+      querystring: query({
+        rows: z.number().int().min(1).max(1000).default(100).describe('log rows to read'),
+      }),
       notFound: ['UNKNOWN_NETWORK'],
     },
   ),

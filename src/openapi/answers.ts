@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
 import { LEDGER_KINDS } from '../ledger/rows.js'
+import { DOCTOR_CODES } from '../operations/doctor/diagnose.js'
 
 // The bodies the service answers, as zod schemas. They exist for the OpenAPI document only
 // (routes build their answers themselves); test/openapi.test.ts checks real answers against them.
@@ -164,6 +165,22 @@ export const networksAnswer = z.object({
       preset: z.string().nullable(),
       signature: z.string().optional(),
       allowedIps: z.array(z.string()).optional(),
+    }),
+  ),
+})
+
+export const doctorAnswer = z.object({
+  network: z.string(),
+  checked: z.number().int().describe('how many of the newest postback log rows were read'),
+  accepted: z.number().int(),
+  lastAcceptedAt: z.string().nullable(),
+  healthy: z.boolean().describe('false when any finding is a problem'),
+  findings: z.array(
+    z.object({
+      code: z.enum(DOCTOR_CODES),
+      severity: z.enum(['problem', 'warning', 'ok']),
+      message: z.string().describe('what is wrong and what to do, in plain words'),
+      logIds: z.array(z.string()).describe('postback log rows it rests on, newest first'),
     }),
   ),
 })

@@ -3,7 +3,16 @@ import { isSensitiveName, REDACTED, redactQueryString, redactValues } from '../h
 import type { PostbackLogEntry } from './log.js'
 import { FormBody, JsonBody } from './params.js'
 
-const STORED_HEADERS = ['user-agent', 'content-type', 'x-forwarded-for'] as const
+// host and x-forwarded-host/-proto: the address the network called (`doctor` compares it with
+// PUBLIC_URL, which URL signatures cover).
+const STORED_HEADERS = [
+  'user-agent',
+  'content-type',
+  'x-forwarded-for',
+  'host',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+] as const
 
 export type RequestRecord = Pick<
   PostbackLogEntry,
