@@ -87,6 +87,7 @@ const MACROS = {
   '[X]': /\[([A-Z_]+)\]/g,
   '[%X%]': /\[%([A-Z:_]+)%\]/g,
   '[[x]]': /\[\[(\w+)\]\]/g,
+  '{{x}}': /\{\{(\w+)\}\}/g,
 }
 type Mode = 'unknown macros left as they are' | 'unknown macros blanked'
 const MODES: Mode[] = ['unknown macros left as they are', 'unknown macros blanked']
@@ -483,7 +484,96 @@ const VENDORS: Record<string, Vendor> = {
     },
     tamper: 'amount',
   },
+  // {x} macros; adjoe fills them and signs sid = sha1(trans_uuid + user_uuid + currency +
+  // coin_amount + device_id + sdk_app_id + S2S token); any 200 is success.
+  adjoe: {
+    body: () => 'OK',
+    call: (printed, c, mode) => {
+      const values = {
+        trans_uuid: c.tx,
+        user_uuid: c.user,
+        currency: 'coins',
+        coin_amount: c.points,
+        device_id: 'a1b2c3d4e5f6',
+        sdk_app_id: 'com.example.game',
+        app_id: 'com.advertiser.puzzle',
+        reward_type: 'Playtime',
+      }
+      const sid = adjoeSid(values, KEY('adjoe'))
+      return { url: fillMacros(printed, '{x}', { ...values, sid }, mode) }
+    },
+    tamper: 'coin_amount',
+  },
+  // {{x}} macros, no signature: {{secretKey}} would send the site secret key as it is; the
+  // printed URL carries it already (the profile's secret), so Monlix fills the rest.
+  monlix: {
+    body: () => 'OK',
+    call: (printed, c, mode) => {
+      assert.match(printed, new RegExp(`[?&]secretKey=${KEY('monlix')}(&|$)`))
+      return {
+        url: fillMacros(
+          printed,
+          '{{x}}',
+          {
+            transactionId: c.tx,
+            userId: c.user,
+            rewardValue: c.points,
+            payout: c.payout,
+            status: '1',
+            subId: 'a237eacc6db367b23f',
+            userIp: '203.0.113.9',
+            rewardCurrency: 'Credits',
+            taskName: 'Earn money easily',
+          },
+          mode,
+        ),
+      }
+    },
+    tamper: 'secretKey',
+    refusal: 'BAD_SECRET',
+  },
 }
+
+/** adjoe: sha1 of the values concatenated without separators, the S2S token last. */
+function adjoeSid(
+  v: Record<
+    'trans_uuid' | 'user_uuid' | 'currency' | 'coin_amount' | 'device_id' | 'sdk_app_id',
+    string
+  >,
+  token: string,
+) {
+  return sha1(
+    `${v.trans_uuid}${v.user_uuid}${v.currency}${v.coin_amount}${v.device_id}${v.sdk_app_id}${token}`,
+  )
+}
+
+test("adjoe's signer reproduces the reference's vector", () => {
+  const v = {
+    trans_uuid: 'trans1',
+    user_uuid: 'user42',
+    currency: 'coins',
+    coin_amount: '100',
+    device_id: 'dev1',
+    sdk_app_id: 'sdkapp1',
+  }
+  assert.equal(adjoeSid(v, 's3cr3t'), '180a5a7cec98ba6042c7137f425d58c46e7b2d55')
+})
+
+test('Monlix: a chargeback (status 2) of a credited transaction takes its points back', async () => {
+  const c = {
+    user: uniqueTx('monlix-user'),
+    tx: uniqueTx('monlix').replace(/-/g, ''),
+    points: '80',
+    payout: '0.40',
+  }
+  const printed = (await printedUrl('monlix')).url
+  const credit = VENDORS.monlix?.call(printed, c, 'unknown macros left as they are') as Call
+  assert.equal((await send(credit)).outcome, 'credited')
+  assert.equal(await consistentBalance(testDb, c.user), 80)
+  const chargeback = { url: credit.url.replace('status=1', 'status=2') }
+  assert.deepEqual(await send(chargeback), { status: 200, outcome: 'reversed', body: 'OK' })
+  assert.equal(await consistentBalance(testDb, c.user), 0)
+})
 
 function ayetHash(url: string) {
   const sorted = queryOf(url)
@@ -555,6 +645,8 @@ test('every preset of issue 15 has a vendor simulation here', () => {
     'revlum',
     'wannads',
     'notik',
+    'adjoe',
+    'monlix',
   ]
   assert.deepEqual(Object.keys(VENDORS).sort(), ISSUE_15.sort())
   for (const name of Object.keys(VENDORS)) assert.ok(PRESETS[name], name)

@@ -2,6 +2,7 @@
 
 import { adgate } from './adgate.js'
 import { adgem } from './adgem.js'
+import { adjoe } from './adjoe.js'
 import { ayetstudios } from './ayetstudios.js'
 import { bitlabs } from './bitlabs.js'
 import { cpx } from './cpx.js'
@@ -9,6 +10,7 @@ import { fyber } from './fyber.js'
 import { ironsource } from './ironsource.js'
 import { kiwiwall } from './kiwiwall.js'
 import { lootably } from './lootably.js'
+import { monlix } from './monlix.js'
 import { notik } from './notik.js'
 import { pollfish } from './pollfish.js'
 import type { Preset } from './preset.js'
@@ -37,4 +39,6 @@ export const PRESETS: Record<string, Preset> = {
   revlum,
   wannads,
   notik,
+  adjoe,
+  monlix,
 }
