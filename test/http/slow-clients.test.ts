@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 const HEADERS_MS = 1000
 const REQUEST_MS = 2000
 // Node checks its timeouts on an interval (a quarter of the shortest here) and the machine is shared.
-const SLACK_MS = 1500
+const SLACK_MS = 3000
 let testDb: TestDatabase
 let app: FastifyInstance
 let port: number
