@@ -89,7 +89,7 @@ export const profileInputSchema = z
     reversalTxIdParam: z.string().min(1).optional(),
     reversalTxIdParamMeansReversal: z.boolean().optional(),
     txIdSuffixParams: z.array(z.string().min(1)).max(3).optional(),
-    reversalByClickId: z.boolean().optional(),
+    reversalLink: z.enum(['click_id', 'offer_id']).optional(),
     pointsFrom: z.enum(['payout', 'reward']).optional(),
     payoutScale: decimal.optional(),
     pointsPerUnit: decimal.optional(),
@@ -132,8 +132,9 @@ export type NetworkProfile = {
   reversalTxIdParamMeansReversal: boolean
   /** Parameters whose values extend the transaction id (AdGem goal_id: one click, several goals). */
   txIdSuffixParams: readonly string[]
-  /** A reversal under a new transaction id reverses the user's conversion with its click id (Wannads uuid). */
-  reversalByClickId: boolean
+  /** A reversal under a new transaction id reverses the user's conversion with the same click id
+   * (Wannads uuid) or offer id (Kiwiwall); null: it names its transaction itself. */
+  reversalLink: 'click_id' | 'offer_id' | null
   pointsFrom: 'payout' | 'reward'
   /** The payout as sent × this = the payout in currency units (Pollfish sends cents: 0.01). */
   payoutScale: string
@@ -171,7 +172,7 @@ export function defaultProfile(config: GlobalSettings, secrets: readonly string[
     reversalTxIdParam: null,
     reversalTxIdParamMeansReversal: false,
     txIdSuffixParams: [],
-    reversalByClickId: false,
+    reversalLink: null,
     pointsFrom: 'payout',
     payoutScale: '1',
     pointsPerUnit: config.POINTS_PER_UNIT,
@@ -247,7 +248,7 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
     reversalTxIdParam: merged.reversalTxIdParam ?? null,
     reversalTxIdParamMeansReversal: merged.reversalTxIdParamMeansReversal ?? false,
     txIdSuffixParams: merged.txIdSuffixParams ?? [],
-    reversalByClickId: merged.reversalByClickId ?? false,
+    reversalLink: merged.reversalLink ?? null,
     pointsFrom: merged.pointsFrom ?? 'payout',
     payoutScale: merged.payoutScale ?? '1',
     pointsPerUnit:

@@ -27,7 +27,7 @@ import {
   rawBodyOf,
   refuseNestedFields,
 } from './params.js'
-import { linkReversalByClick } from './reversal-link.js'
+import { linkReversal } from './reversal-link.js'
 import { verifyCaller } from './verify.js'
 
 // Postbacks are a few hundred bytes; anything much larger is not one.
@@ -186,7 +186,8 @@ export async function postbackRoutes(
       config.REQUIRE_HTTPS,
     )
     let postback = parsePostback(params, profile)
-    if (profile.reversalByClickId) postback = await deadline(linkReversalByClick(db.pool, postback))
+    if (profile.reversalLink)
+      postback = await deadline(linkReversal(db.pool, postback, profile.reversalLink))
     const log = { ...describeRequest(request, networks.allSecrets()), network: profile.name }
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)

@@ -883,3 +883,69 @@ test('Wannads: two conversions of one click are both credited; each rejection (a
   assert.equal((await send(call(uniqueTx('wn'), '30', '2'))).outcome, 'reversed')
   assert.equal(await consistentBalance(testDb, user), 0)
 })
+
+test("Kiwiwall: a chargeback under its own trans_id (negative amount) reverses the user's conversion of that offer, once", async () => {
+  const user = uniqueTx('kw-user')
+  const printed = (await printedUrl('kiwiwall')).url
+  const call = (tx: string, offer: string, amount: string, status: string) => ({
+    url: fillMacros(
+      printed,
+      '{x}',
+      {
+        status,
+        trans_id: tx,
+        sub_id: user,
+        amount,
+        gross: '1.50',
+        offer_id: offer,
+        signature: md5(`${user}:${amount}:${KEY('kiwiwall')}`),
+      },
+      'unknown macros blanked',
+    ),
+  })
+  const original = uniqueTx('kw')
+  assert.equal((await send(call(original, '1042', '150', '1'))).outcome, 'credited')
+  assert.equal((await send(call(uniqueTx('kw'), '2077', '40', '1'))).outcome, 'credited')
+  assert.equal(await consistentBalance(testDb, user), 190)
+  const chargeback = call(uniqueTx('kw'), '1042', '-150', '2')
+  assert.deepEqual(await send(chargeback), { status: 200, outcome: 'reversed', body: '1' })
+  assert.equal(await consistentBalance(testDb, user), 40)
+  assert.equal((await send(chargeback)).outcome, 'duplicate')
+  assert.equal(await consistentBalance(testDb, user), 40)
+  const { rows } = await testDb.db.pool.query<{ status: string }>(
+    'SELECT status FROM conversions WHERE network = $1 AND tx_id = $2',
+    ['kiwiwall', original],
+  )
+  assert.equal(rows[0]?.status, 'reversed')
+})
+
+test('ironSource: a negative callback (the advertiser denied) reverses the event it names and is answered <EVENT_ID>:OK', async () => {
+  const user = uniqueTx('is-user')
+  const eventId = uniqueTx('evt').replace(/-/g, '')
+  const printed = (await printedUrl('ironsource')).url
+  const call = (rewards: string) => {
+    const filled = fillMacros(
+      printed,
+      '[X]',
+      { USER_ID: user, REWARDS: rewards, EVENT_ID: eventId, ITEM_NAME: 'Coins' },
+      'unknown macros blanked',
+    )
+    const timestamp = '202611291030'
+    return {
+      url: appendPairs(filled, [
+        ['timestamp', timestamp],
+        ['signature', md5(`${timestamp}${eventId}${user}${rewards}${KEY('ironsource')}`)],
+      ]),
+    }
+  }
+  assert.equal((await send(call('10'))).outcome, 'credited')
+  assert.equal(await consistentBalance(testDb, user), 10)
+  const forged = await send(tampered(call('-10'), 'rewards'))
+  assert.deepEqual([forged.status, forged.outcome], [403, 'BAD_SIGNATURE'])
+  assert.deepEqual(await send(call('-10')), {
+    status: 200,
+    outcome: 'reversed',
+    body: `${eventId}:OK`,
+  })
+  assert.equal(await consistentBalance(testDb, user), 0)
+})

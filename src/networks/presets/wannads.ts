@@ -43,6 +43,6 @@ export const wannads: Preset = {
     },
     statuses: { approved: ['1'], reversed: ['2'] },
     pointsFrom: 'reward',
-    reversalByClickId: true,
+    reversalLink: 'click_id',
   },
 }
