@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 
@@ -8,11 +8,15 @@ import { join } from 'node:path'
 // first one's) without a word. The holder keeps a lock file in the directory, created with
 // O_EXCL, naming its pid, host, boot and process start time. A lock whose process is gone
 // (kill -9 leaves it behind) is stale and taken over; a live pid that started at another time
-// than the one recorded is a reused pid, also stale.
+// than the one recorded is a reused pid, also stale. The holder touches the file every
+// HEARTBEAT_MS: a lock from another host (a directory shared between containers or machines),
+// whose pid cannot be checked here, is stale once it has not been touched for REMOTE_STALE_MS.
 
 export const LOCK_FILE = 'postback-receiver.lock'
 // A lock too new to hold its owner yet (created, not yet written) is left alone for this long.
 const UNREADABLE_GRACE_MS = 10_000
+const HEARTBEAT_MS = 10_000
+const REMOTE_STALE_MS = 60_000
 
 type Owner = {
   pid: number
@@ -43,7 +47,15 @@ export function lockDataDir(dir: string): DataDirLock {
   for (let attempt = 0; attempt < 5; attempt += 1) {
     try {
       writeFileSync(path, text, { flag: 'wx', mode: 0o644 })
-      const lock = { path, release: () => release(path, me.nonce) }
+      const heartbeat = setInterval(() => touch(path), HEARTBEAT_MS)
+      heartbeat.unref()
+      const lock = {
+        path,
+        release: () => {
+          clearInterval(heartbeat)
+          release(path, me.nonce)
+        },
+      }
       heldHere.set(path, lock)
       return lock
     } catch (error) {
@@ -52,7 +64,7 @@ export function lockDataDir(dir: string): DataDirLock {
     const found = readOrNull(path)
     if (found === null) continue // released meanwhile
     const owner = parseOwner(found)
-    if (owner === null ? isFresh(path) : isAlive(owner))
+    if (owner === null ? touchedWithin(path, UNREADABLE_GRACE_MS) : isAlive(owner, path))
       throw new DataDirInUseError(inUseMessage(dir, owner, path))
     takeOverStale(path, found, me.nonce)
   }
@@ -106,9 +118,10 @@ function ownerNow(): Owner {
   }
 }
 
-function isAlive(owner: Owner): boolean {
-  // Another host (or container) sharing the directory: its processes cannot be checked here.
-  if (owner.host !== hostname()) return true
+function isAlive(owner: Owner, path: string): boolean {
+  // Another host (or container) sharing the directory: its processes cannot be checked here,
+  // but a live holder keeps touching the file.
+  if (owner.host !== hostname()) return touchedWithin(path, REMOTE_STALE_MS)
   const boot = bootId()
   if (owner.boot && boot && owner.boot !== boot) return false // the machine restarted since
   if (owner.pid === process.pid) return false // a previous life of this pid (not held here)
@@ -129,7 +142,9 @@ function inUseMessage(dir: string, owner: Owner | null, path: string): string {
       ? `this process, pid ${owner.pid}`
       : `pid ${owner.pid}${owner.host === hostname() ? '' : ` on ${owner.host}`}, since ${owner.since}`
   const remote =
-    owner && owner.host !== hostname() ? ` (if that process no longer runs, delete ${path})` : ''
+    owner && owner.host !== hostname()
+      ? ` (if that process no longer runs, its lock ${path} is taken over ${REMOTE_STALE_MS / 1000} s after its last refresh)`
+      : ''
   return `the embedded database ${dir} is in use (${who}), e.g. the running service: use that service's admin API or dashboard, stop it, or set DATABASE_URL to a PostgreSQL server${remote}`
 }
 
@@ -142,12 +157,19 @@ function parseOwner(text: string): Owner | null {
   return null
 }
 
-function isFresh(path: string): boolean {
+function touchedWithin(path: string, ms: number): boolean {
   try {
-    return Date.now() - statSync(path).mtimeMs < UNREADABLE_GRACE_MS
+    return Date.now() - statSync(path).mtimeMs < ms
   } catch {
     return false
   }
+}
+
+function touch(path: string) {
+  try {
+    const now = new Date()
+    utimesSync(path, now, now)
+  } catch {}
 }
 
 function readOrNull(path: string): string | null {

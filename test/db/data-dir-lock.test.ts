@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -132,7 +132,15 @@ test('a lock held by a live process is respected; a dead or reused pid is taken 
   }
   // The holder is gone (kill -9): its lock is stale.
   writeFileSync(path, lockOf(sleeper.pid ?? 0))
-  const lock = lockDataDir(lockDir)
+  let lock = lockDataDir(lockDir)
+  assert.match(readFileSync(path, 'utf8'), new RegExp(`"pid":${process.pid}`))
+  // Another host's lock: respected while its holder keeps touching it, taken over once not.
+  lock.release()
+  writeFileSync(path, JSON.stringify({ pid: 1, host: 'another-host', since: 'x', nonce: 'far' }))
+  assert.throws(() => lockDataDir(lockDir), /in use \(pid 1 on another-host, since x\)/)
+  const twoMinutesAgo = new Date(Date.now() - 120_000)
+  utimesSync(path, twoMinutesAgo, twoMinutesAgo)
+  lock = lockDataDir(lockDir)
   assert.match(readFileSync(path, 'utf8'), new RegExp(`"pid":${process.pid}`))
   // The same directory twice in one process is refused too.
   assert.throws(() => lockDataDir(lockDir), /in use \(this process/)
