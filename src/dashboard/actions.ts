@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import { HttpError } from '../http/errors.js'
 import { redactUrl } from '../http/redact.js'
 import type { NetworkRegistry } from '../networks/registry.js'
-import { type ReplayDeps, replayOne, UNAUTHORIZED_CODES } from '../operations/replay.js'
+import { type ReplayDeps, replayOne } from '../operations/replay.js'
 import { type ReplayCandidate, selectRefusals } from '../operations/replay-selection.js'
 import { buildTestPostback, TestPostbackError } from '../operations/test-postback.js'
 import type { NetworkStatus } from '../postbacks/transitions.js'
@@ -27,7 +27,7 @@ export async function replayFromLog(
   const result = await replayOne(deps, stored, options)
   if (result.kind === 'replayed' && result.replayLogId)
     return { kind: 'replayed', logId: result.replayLogId }
-  const unauthorized = UNAUTHORIZED_CODES.includes(stored.outcome) && !options.includeUnauthorized
+  const unauthorized = !stored.callerVerified && !options.includeUnauthorized
   return { kind: 'skipped', reason: unauthorized ? 'replay-unauthorized' : 'replay-skipped' }
 }
 

@@ -1,4 +1,3 @@
-import { UNAUTHORIZED_CODES } from '../operations/replay.js'
 import { findPastedUrlProblems, storedRequestParams } from '../postbacks/pasted-url.js'
 
 // Plain-language explanations of postback outcome codes: what happened, and what to do.
@@ -79,7 +78,7 @@ export function explainOutcome(entry: Entry): Explanation {
       return {
         summary: 'the postback named a network that is not configured',
         details: [message],
-        fix: 'Add the network to NETWORKS_FILE and reload (SIGHUP), then Replay this postback.',
+        fix: 'Add the network to NETWORKS_FILE and reload (SIGHUP). Its secret was never checked, so ask the network to resend it, or Replay it only if you know the network really sent it.',
       }
     case 'MISSING_FIELD':
     case 'UNREPLACED_MACRO':
@@ -151,7 +150,11 @@ function fieldFix(code: string, network: string): string {
 }
 
 /** Whether a stored refusal can be replayed, and if it needs the operator's word first. */
-export function replayable(entry: { statusCode: number; outcome: string }) {
+export function replayable(entry: {
+  statusCode: number
+  outcome: string
+  callerVerified: boolean
+}) {
   if (entry.statusCode < 400 || entry.outcome === 'RATE_LIMITED') return null
-  return { unauthorized: UNAUTHORIZED_CODES.includes(entry.outcome) }
+  return { unauthorized: !entry.callerVerified }
 }

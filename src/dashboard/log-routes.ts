@@ -28,7 +28,10 @@ const logQuery = z.object({
   after: id.optional(),
 })
 
-export function logRoutes(app: FastifyInstance, { db, config, networks }: DashboardOptions) {
+export function logRoutes(
+  app: FastifyInstance,
+  { db, config, networks, deliveries }: DashboardOptions,
+) {
   app.get('/dashboard/postbacks', async (request, reply) => {
     const query = parseInput(logQuery, request.query)
     const entries = await listLog(db.pool, filterOf(query, new Date()), PAGE_SIZE)
@@ -76,7 +79,8 @@ export function logRoutes(app: FastifyInstance, { db, config, networks }: Dashbo
   app.post('/dashboard/postbacks/:id/replay', async (request, reply) => {
     const params = parseInput(z.object({ id }), request.params)
     const body = (request.body ?? {}) as Record<string, unknown>
-    const result = await replayFromLog({ pool: db.pool, config, networks }, params.id, {
+    const deps = { pool: db.pool, config, networks, deliveries }
+    const result = await replayFromLog(deps, params.id, {
       by: `dashboard from ${request.ip}`,
       includeUnauthorized: body.include_unauthorized === '1',
     })

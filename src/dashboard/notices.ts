@@ -20,7 +20,7 @@ const NOTICES: Record<string, Notice> = {
   },
   'replay-unauthorized': {
     kind: 'warn',
-    text: 'Not replayed: confirm that the network really sent it.',
+    text: 'Not replayed: its caller was never verified and the stored copy cannot be re-verified. Tick \u201cthe network really sent it\u201d only if you know that it did.',
   },
   retried: { kind: 'ok', text: 'Queued again: the worker sends it with a fresh set of attempts.' },
   'not-dead': {

@@ -27,7 +27,7 @@ ${entry.body ? html`<div class="small muted">Body</div><pre>${entry.body}</pre>`
 <div class="small muted">Headers</div><pre>${Object.entries(entry.headers)
     .map(([name, value]) => `${name}: ${value}`)
     .join('\n')}</pre>
-<div class="small muted">From ${entry.sourceIp ?? 'unknown'} · log #${entry.id}</div></div>
+<div class="small muted">From ${entry.sourceIp ?? 'unknown'} · caller ${entry.callerVerified ? 'verified' : 'not verified'} · log #${entry.id}</div></div>
 <div><h2>Answer</h2>
 <pre>HTTP ${entry.statusCode}
 X-Postback-Outcome: ${entry.outcome}${entry.message ? `\n${entry.message}` : ''}</pre>
@@ -44,17 +44,24 @@ function replayControls(entry: LogEntry, csrf: string): Html | string {
   if (entry.acceptedReplay)
     return html`<p class="small">Replayed and accepted as <a href="/dashboard/postbacks/${entry.acceptedReplay}">#${entry.acceptedReplay}</a>.</p>`
   const action = `/dashboard/postbacks/${entry.id}/replay`
-  const question = can.unauthorized
-    ? html`Its caller was not verified (${entry.outcome}) and the stored copy has its secret redacted, so it cannot be checked again. Replay it only if you know the network really sent it.`
-    : html`Run this postback again through today's configuration? A conversion is still credited at most once.`
-  return confirmButton({
-    label: 'Replay',
-    action,
-    question,
-    confirm: can.unauthorized ? 'It is genuine: replay' : 'Replay now',
-    csrf,
-    fields: can.unauthorized
-      ? html`<input type="hidden" name="include_unauthorized" value="1">`
-      : undefined,
-  })
+  if (!can.unauthorized)
+    return confirmButton({
+      label: 'Replay',
+      action,
+      question: html`Run this postback again through today's configuration? A conversion is still credited at most once.`,
+      confirm: 'Replay now',
+      csrf,
+    })
+  // Refused before its caller was verified: anyone could have sent it. Say so, and make the
+  // operator vouch for it explicitly (the server refuses the replay without the tick).
+  return html`<div class="explain bad unverified"><strong>Caller not verified.</strong> This request was refused (${entry.outcome}) before its secret or signature and its source address were checked, and the stored copy has them redacted: nothing shows that the network sent it. A replay would credit it on your word.</div>
+${confirmButton({
+  label: 'Replay unverified…',
+  action,
+  question: html`Replay a request whose caller was never verified? Ask the network to resend it instead unless you know it is genuine.`,
+  confirm: 'It is genuine: replay',
+  csrf,
+  danger: true,
+  fields: html`<label class="small"><input type="checkbox" name="include_unauthorized" value="1" required> The network really sent this request</label> `,
+})}`
 }

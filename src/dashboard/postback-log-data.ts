@@ -29,6 +29,8 @@ export type LogEntry = {
   conversionId: string | null
   replayOf: string | null
   replayedBy: string | null
+  /** The caller passed verification (secret or signature, source address) when it arrived. */
+  callerVerified: boolean
   /** A later replay of this row that was accepted. */
   acceptedReplay: string | null
 }
@@ -37,7 +39,7 @@ type Row = StoredPostbackLogRow & { accepted_replay: string | null }
 
 const COLUMNS = `l.id, l.received_at, l.network, l.method, l.path, l.query, l.body, l.headers,
   l.source_ip, l.status_code, l.outcome, l.message, l.tx_id, l.conversion_id, l.replay_of,
-  l.replayed_by,
+  l.replayed_by, l.caller_verified,
   (SELECT r.id FROM postback_log r WHERE r.replay_of = l.id AND r.status_code = 200
    ORDER BY r.id LIMIT 1) AS accepted_replay`
 
@@ -114,6 +116,7 @@ function toEntry(row: Row): LogEntry {
     conversionId: row.conversion_id,
     replayOf: row.replay_of,
     replayedBy: row.replayed_by,
+    callerVerified: row.caller_verified,
     acceptedReplay: row.accepted_replay,
   }
 }

@@ -118,6 +118,11 @@ export const postbackLogAnswer = z.object({
       message: z.string().nullable(),
       txId: z.string().nullable(),
       conversionId: id.nullable(),
+      callerVerified: z
+        .boolean()
+        .describe(
+          'the caller passed verification (secret or signature, source address) before this row was written; replay trusts only these by default',
+        ),
     }),
   ),
   nextBefore,

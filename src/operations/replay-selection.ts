@@ -19,7 +19,7 @@ type Row = Omit<StoredPostbackLogRow, 'message' | 'conversion_id' | 'replay_of' 
 }
 
 const COLUMNS = `p.id, p.received_at, p.method, p.path, p.query, p.body, p.headers, p.source_ip,
-  p.status_code, p.outcome, p.network, p.tx_id, a.id AS accepted_id, a.outcome AS accepted_outcome
+  p.status_code, p.outcome, p.network, p.tx_id, p.caller_verified, a.id AS accepted_id, a.outcome AS accepted_outcome
   FROM postback_log p
   LEFT JOIN LATERAL (SELECT id, outcome FROM postback_log r
                      WHERE r.replay_of = p.id AND r.status_code = 200 ORDER BY id LIMIT 1) a ON true`
@@ -73,6 +73,7 @@ function toCandidate(row: Row): ReplayCandidate {
     sourceIp: row.source_ip,
     statusCode: row.status_code,
     outcome: row.outcome,
+    callerVerified: row.caller_verified,
     network: row.network,
     txId: row.tx_id,
     acceptedReplay:

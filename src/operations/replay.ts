@@ -1,5 +1,6 @@
 import type { Pool } from 'pg'
 import type { Config } from '../config.js'
+import type { DeliveryHooks } from '../delivery/hooks.js'
 import { HttpError } from '../http/errors.js'
 import { REDACTED } from '../http/redact.js'
 import type { NetworkRegistry } from '../networks/registry.js'
@@ -16,11 +17,16 @@ import {
 } from '../postbacks/params.js'
 import { recordPostback } from '../postbacks/record.js'
 import { policyOf } from '../postbacks/routes.js'
+import { verifyCaller } from '../postbacks/verify.js'
 
 // Re-runs refused postbacks from postback_log through the same parse -> record path, after a
-// configuration fix (a missing alias, a network added). Stored requests have their secrets
-// redacted, so the caller cannot be verified again: a replay is trusted operator input, and
-// its new log row says who ran it (replayed_by) and which row it re-ran (replay_of).
+// configuration fix (a missing alias, a network added). Only requests whose caller was
+// verified when they arrived (caller_verified) are trusted by default: the stored copy has its
+// secret or signature redacted, so a request refused before verification (415, 413, an unknown
+// network, a bad secret, a disallowed address ...) can be re-verified only when today's
+// profile needs nothing the log does not keep (no secret, the stored address allowed).
+// Anything else runs only on the operator's word (includeUnauthorized). The new log row says
+// who ran it (replayed_by), which row it re-ran (replay_of), and whether its caller is verified.
 
 export type StoredRequest = {
   id: string
@@ -33,6 +39,8 @@ export type StoredRequest = {
   sourceIp: string | null
   statusCode: number
   outcome: string
+  /** The caller passed verification when the request arrived (postback_log.caller_verified). */
+  callerVerified: boolean
 }
 
 export type ReplayOutcome = {
@@ -47,26 +55,37 @@ export type ReplayOutcome = {
   replayLogId: string | null
   conversionId: string | null
   points: bigint
+  /** Deliveries the replay queued (DELIVERY_RULES_FILE rules matching its outcome). */
+  deliveries: number
 }
-
-/** Refusals about who called: the original caller can no longer be checked. */
-export const UNAUTHORIZED_CODES = [
-  'BAD_SECRET',
-  'BAD_SIGNATURE',
-  'IP_NOT_ALLOWED',
-  'HTTPS_REQUIRED',
-]
 // The log keeps at most this much of a body; a longer one was cut and cannot be replayed.
 const STORED_TEXT_MAX = 4096
 
-export type ReplayDeps = { pool: Pool; config: Config; networks: NetworkRegistry }
+export type ReplayDeps = {
+  pool: Pool
+  config: Config
+  networks: NetworkRegistry
+  /** The delivery rules to queue with a replay's outcome, and the worker to wake after. */
+  deliveries?: DeliveryHooks
+}
+
+/** Why a stored request is skipped without --include-unauthorized. */
+export function unverifiedMessage(outcome: string): string {
+  return `refused as ${outcome} before its caller was verified (secret or signature, source address), and the stored copy cannot prove it genuine: replay it only if you know the network really sent it (--include-unauthorized)`
+}
 
 export async function replayOne(
   deps: ReplayDeps,
   stored: StoredRequest,
   options: { by: string; includeUnauthorized: boolean },
 ): Promise<ReplayOutcome> {
-  const base = { logId: stored.id, was: stored.outcome, conversionId: null, points: 0n }
+  const base = {
+    logId: stored.id,
+    was: stored.outcome,
+    conversionId: null,
+    points: 0n,
+    deliveries: 0,
+  }
   const skip = (message: string): ReplayOutcome => ({
     ...base,
     kind: 'skipped',
@@ -76,15 +95,13 @@ export async function replayOne(
     replayLogId: null,
   })
   if (stored.statusCode < 400) return skip(`it was accepted (${stored.outcome}), not refused`)
-  if (UNAUTHORIZED_CODES.includes(stored.outcome) && !options.includeUnauthorized) {
-    return skip(
-      `refused as ${stored.outcome}: its caller was not authorized, and the stored request cannot prove otherwise; replay it only if you know it is genuine (--include-unauthorized)`,
-    )
-  }
   if ((stored.body?.length ?? 0) > STORED_TEXT_MAX || (stored.query?.length ?? 0) > STORED_TEXT_MAX)
     return skip('its stored query or body was cut to 4096 characters; it cannot be replayed')
+  const callerVerified = stored.callerVerified || reverified(deps, stored)
+  if (!callerVerified && !options.includeUnauthorized)
+    return skip(unverifiedMessage(stored.outcome))
 
-  const { network, txId, ...log } = requestLog(stored, options.by)
+  const { network, txId, ...log } = { ...requestLog(stored, options.by), callerVerified }
   let params: Params = new Map()
   let txNames = ['tx_id']
   let networkName = network
@@ -112,9 +129,11 @@ export async function replayOne(
     const result = await recordPostback(
       deps.pool,
       postback,
-      policyOf(profile, deps.config),
+      policyOf(profile, deps.config, deps.deliveries?.rules),
       context,
     )
+    // As a live postback does: what the replay queued goes out without waiting for a poll.
+    if (result.deliveries > 0) deps.deliveries?.wake()
     return {
       ...base,
       kind: 'replayed',
@@ -124,6 +143,7 @@ export async function replayOne(
       replayLogId: result.logId,
       conversionId: result.conversionId,
       points: result.points,
+      deliveries: result.deliveries,
     }
   } catch (error) {
     if (!(error instanceof HttpError)) throw error
@@ -161,6 +181,38 @@ function requestLog(stored: StoredRequest, by: string) {
     replayOf: stored.id,
     replayedBy: by,
   } satisfies Partial<PostbackLogEntry>
+}
+
+/**
+ * Verifies the stored request as the postback route would, against today's profile. The log
+ * keeps no secret, signature or signature header, so this passes only where the profile needs
+ * none of them (signature kind none) and the stored source address is allowed. The protocol is
+ * not stored: under REQUIRE_HTTPS nothing is re-verified.
+ */
+function reverified(deps: ReplayDeps, stored: StoredRequest): boolean {
+  try {
+    const params = collectParams(rawUrl(stored), storedBody(stored))
+    const profile = resolveNetwork(deps.networks, pathNetwork(stored.path), params)
+    verifyCaller(
+      {
+        protocol: 'http',
+        ip: stored.sourceIp ?? '',
+        signed: {
+          publicBaseUrl: deps.config.PUBLIC_URL ?? 'http://localhost',
+          rawUrl: rawUrl(stored),
+          params,
+          rawBody: stored.body,
+          headers: stored.headers,
+        },
+      },
+      profile,
+      deps.config.REQUIRE_HTTPS,
+    )
+    return true
+  } catch (error) {
+    if (error instanceof HttpError) return false
+    throw error
+  }
 }
 
 function rawUrl(stored: StoredRequest): string {

@@ -14,6 +14,11 @@ export type PostbackLogEntry = {
   message: string | null
   txId: string | null
   conversionId: string | null
+  /**
+   * The caller passed verification (HTTPS when required, allowed source address, secret or
+   * signature) before this row was written. Replay trusts only these rows by default.
+   */
+  callerVerified: boolean
   /** A replay (operator re-run of a refused postback): the refused row it re-ran, and who ran it. */
   replayOf?: string | null
   replayedBy?: string | null
@@ -37,6 +42,7 @@ export type StoredPostbackLogRow = {
   conversion_id: string | null
   replay_of: string | null
   replayed_by: string | null
+  caller_verified: boolean
 }
 
 // Postgres text cannot hold NUL, and a hostile request should not grow a row without bound.
@@ -57,7 +63,7 @@ export async function insertPostbackLog(
     name: 'insert-postback-log',
     text: `INSERT INTO postback_log
        (${LOG_COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
      RETURNING id`,
     values: logValues(entry),
   })
@@ -66,7 +72,7 @@ export async function insertPostbackLog(
 
 /** The log's columns in the order logValues gives them (also for a group commit's write). */
 export const LOG_COLUMNS = `network, method, path, query, body, headers, source_ip, status_code, outcome, message,
-  tx_id, conversion_id, replay_of, replayed_by`
+  tx_id, conversion_id, replay_of, replayed_by, caller_verified`
 export const LOG_COLUMN_TYPES = [
   'text',
   'text',
@@ -82,6 +88,7 @@ export const LOG_COLUMN_TYPES = [
   'bigint',
   'bigint',
   'text',
+  'bool',
 ] as const
 
 export function logValues(entry: PostbackLogEntry): unknown[] {
@@ -103,5 +110,6 @@ export function logValues(entry: PostbackLogEntry): unknown[] {
     entry.conversionId,
     entry.replayOf ?? null,
     clean(entry.replayedBy ?? null, 255),
+    entry.callerVerified,
   ]
 }

@@ -50,6 +50,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The configured network this postback named, for metrics labels; null if none. */
     postbackNetwork: string | null
+    /** verifyCaller passed for this request: its refusals and outcomes are logged as verified. */
+    callerVerified: boolean
   }
 }
 
@@ -58,6 +60,7 @@ export async function postbackRoutes(
   { config, db, networks, metrics, redis, deliveries }: PostbackRoutesOptions,
 ) {
   app.decorateRequest('postbackNetwork', null)
+  app.decorateRequest('callerVerified', false)
   app.addHook('onResponse', async (request, reply) => {
     const outcome = reply.getHeader('x-postback-outcome')
     metrics.postback(
@@ -150,6 +153,7 @@ export async function postbackRoutes(
           message: refusal.message,
           txId: redact(pickValue(params, txNames).value),
           conversionId: null,
+          callerVerified: request.callerVerified,
         }),
         REFUSAL_LOG_TIMEOUT_MS,
         databaseUnavailable,
@@ -185,10 +189,16 @@ export async function postbackRoutes(
       profile,
       config.REQUIRE_HTTPS,
     )
+    // From here on, a refusal (a missing field, say) is the network's own request: replayable.
+    request.callerVerified = true
     let postback = parsePostback(params, profile)
     if (profile.reversalLink)
       postback = await deadline(linkReversal(db.pool, postback, profile.reversalLink))
-    const log = { ...describeRequest(request, networks.allSecrets()), network: profile.name }
+    const log = {
+      ...describeRequest(request, networks.allSecrets()),
+      network: profile.name,
+      callerVerified: true,
+    }
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)
     const policy = policyOf(profile, config, deliveries?.rules)

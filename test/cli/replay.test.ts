@@ -16,6 +16,11 @@ const AFTER_FIX = {
   newnet: { secrets: ['newnet-secret-0123'] },
 }
 
+// What the operator forwards: each credit to their own app.
+const RULES = {
+  rules: [{ name: 'to-app', on: ['credited'], url: 'https://app.example/credit?tx={tx_id}' }],
+}
+
 describe('replay', { skip: CLI_SKIP }, () => {
   let testDb: TestDatabase
   let app: FastifyInstance
@@ -26,10 +31,17 @@ describe('replay', { skip: CLI_SKIP }, () => {
     dir = await mkdtemp(join(tmpdir(), 'pbr-replay-'))
     const beforeFile = join(dir, 'before.json')
     const afterFile = join(dir, 'after.json')
+    const rulesFile = join(dir, 'deliveries.json')
     await writeFile(beforeFile, JSON.stringify(BEFORE_FIX))
     await writeFile(afterFile, JSON.stringify(AFTER_FIX))
+    await writeFile(rulesFile, JSON.stringify(RULES))
     app = await buildAppOn(testDb, { NETWORKS_FILE: beforeFile })
-    fixedEnv = { ...testDb.env, POSTBACK_SECRET: SECRET, NETWORKS_FILE: afterFile }
+    fixedEnv = {
+      ...testDb.env,
+      POSTBACK_SECRET: SECRET,
+      NETWORKS_FILE: afterFile,
+      DELIVERY_RULES_FILE: rulesFile,
+    }
   })
   after(async () => {
     await app?.close()
@@ -63,10 +75,12 @@ describe('replay', { skip: CLI_SKIP }, () => {
     )
     const run = await runCli(['replay', id, '--by', 'ana'], fixedEnv)
     assert.equal(run.code, 0, run.stdout + run.stderr)
-    assert.match(run.stdout, /replaying as cli:ana: secrets were redacted .* trusted as your input/)
+    assert.match(run.stdout, /replaying as cli:ana: only requests whose caller was verified/)
     assert.match(
       run.stdout,
-      new RegExp(`#${id} .* MISSING_FIELD -> credited \\(conversion \\d+, \\+150 points\\)`),
+      new RegExp(
+        `#${id} .* MISSING_FIELD -> credited \\(conversion \\d+, \\+150 points, 1 delivery\\(ies\\) queued\\)`,
+      ),
     )
     assert.equal(await consistentBalance(testDb, user), 150)
     const [original, replay] = await logRows(user)
@@ -77,6 +91,16 @@ describe('replay', { skip: CLI_SKIP }, () => {
       { outcome: 'credited', replay_of: id, replayed_by: 'cli:ana' },
     )
     assert.match(replay.query, /secret=\[REDACTED\]/)
+    const queued = await testDb.db.pool.query(
+      `SELECT d.rule, d.event, d.state FROM deliveries d JOIN postback_log l USING (conversion_id)
+       WHERE l.id = $1`,
+      [replay.id],
+    )
+    assert.deepEqual(
+      queued.rows,
+      [{ rule: 'to-app', event: 'credited', state: 'pending' }],
+      'the credit queued its delivery, as a live postback does',
+    )
 
     const again = await runCli(['replay', id], fixedEnv)
     assert.equal(again.code, 0, again.stderr)
@@ -85,7 +109,7 @@ describe('replay', { skip: CLI_SKIP }, () => {
     assert.equal((await logRows(user)).length, 2)
   })
 
-  test('--since replays the refusals of a period; unauthorized ones only when asked', async () => {
+  test('--since skips refusals whose caller was never verified unless --include-unauthorized', async () => {
     const since = new Date(Date.now() - 1000).toISOString()
     const user = uniqueTx('user')
     await refused(
@@ -96,25 +120,42 @@ describe('replay', { skip: CLI_SKIP }, () => {
       `/api/postback?tx_id=${uniqueTx()}&offer_id=o&payout=3&user_id=${user}&secret=not-the-secret-000`,
       'BAD_SECRET',
     )
+    const wrongType = await app.inject({
+      method: 'POST',
+      url: `/api/postback?tx_id=${uniqueTx()}&offer_id=o&payout=4&user_id=${user}&secret=${SECRET}`,
+      headers: { 'content-type': 'text/plain' },
+      payload: 'x',
+    })
+    assert.equal(wrongType.statusCode, 415)
     const listed = await runCli(['replay', '--since', since, '--dry-run'], fixedEnv)
     assert.equal(listed.code, 0, listed.stderr)
-    assert.match(listed.stdout, /2 postback\(s\) selected; nothing changed/)
+    assert.match(listed.stdout, /UNKNOWN_NETWORK -> would skip unless re-verified/)
+    assert.match(listed.stdout, /3 postback\(s\) selected; nothing changed/)
     assert.equal(await consistentBalance(testDb, user), 0)
 
     const run = await runCli(['replay', '--since', since], fixedEnv)
     assert.equal(run.code, 1, 'a skipped refusal is not a success')
-    assert.match(run.stdout, /UNKNOWN_NETWORK -> credited/)
-    assert.match(run.stdout, /BAD_SECRET -> skipped: .*--include-unauthorized/)
-    assert.match(run.stdout, /2 selected: 1 accepted, 0 still refused, 1 skipped/)
-    assert.equal(await consistentBalance(testDb, user), 200)
+    assert.match(run.stdout, /only requests whose caller was verified when they arrived/)
+    for (const code of ['UNKNOWN_NETWORK', 'BAD_SECRET', 'UNSUPPORTED_MEDIA_TYPE'])
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `${code} -> skipped: refused as ${code} before its caller was verified .*--include-unauthorized`,
+        ),
+      )
+    assert.match(run.stdout, /3 selected: 0 accepted, 0 still refused, 3 skipped/)
+    assert.equal(await consistentBalance(testDb, user), 0, 'nothing unverified was credited')
 
-    const trusted = await runCli(
-      ['replay', '--since', since, '--outcome', 'BAD_SECRET', '--include-unauthorized'],
-      fixedEnv,
-    )
+    const trusted = await runCli(['replay', '--since', since, '--include-unauthorized'], fixedEnv)
     assert.equal(trusted.code, 0, trusted.stdout)
-    assert.match(trusted.stdout, /1 selected: 1 accepted/)
-    assert.equal(await consistentBalance(testDb, user), 500)
+    assert.match(trusted.stdout, /including requests whose caller was never verified/)
+    assert.match(trusted.stdout, /3 selected: 3 accepted/)
+    assert.equal(await consistentBalance(testDb, user), 900)
+    const { rows } = await testDb.db.pool.query(
+      `SELECT DISTINCT caller_verified FROM postback_log WHERE query LIKE '%' || $1 || '%'`,
+      [user],
+    )
+    assert.deepEqual(rows, [{ caller_verified: false }], 'vouched-for replays stay unverified')
   })
 
   test('a postback the configuration still refuses gets a refused replay row (exit 1)', async () => {

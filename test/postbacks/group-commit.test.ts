@@ -49,6 +49,7 @@ const logContext = (network: string) => ({
   body: null,
   headers: {},
   sourceIp: '127.0.0.1',
+  callerVerified: true,
 })
 
 /** What a run left behind, with its own prefix taken out so two runs compare equal. */

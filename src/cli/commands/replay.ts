@@ -1,4 +1,5 @@
-import { replayOne } from '../../operations/replay.js'
+import { DeliveryRules, loadDeliveryRules } from '../../delivery/rules.js'
+import { replayOne, unverifiedMessage } from '../../operations/replay.js'
 import { type ReplayFilter, selectRefusals } from '../../operations/replay-selection.js'
 import { integerFlag, parseFlags, positionals, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
@@ -17,16 +18,23 @@ you add a missing alias, a network, or fix its statuses. Idempotent: a conversio
 credited at most once, and a row whose replay was accepted is not replayed again. The original
 log row stays; each replay adds a row with replay_of = the original and replayed_by = you.
 
-Trust: stored requests have their secrets and signatures redacted, so a replay cannot check
-them again; it is trusted as your input. Refusals about the caller (BAD_SECRET, BAD_SIGNATURE,
-IP_NOT_ALLOWED, HTTPS_REQUIRED) are skipped unless --include-unauthorized: replay those only
-when you know they were genuine.
+Trust: each log row records whether its caller was verified (secret or signature, source
+address) before it was refused. Those rows (a missing field, an invalid status ...) replay by
+default. Rows refused before verification (415, 413, UNKNOWN_NETWORK, INVALID_BODY, BAD_SECRET,
+BAD_SIGNATURE, IP_NOT_ALLOWED, HTTPS_REQUIRED ...) are skipped: their secrets were redacted
+when stored, so nothing shows the network sent them (unless today's profile needs no secret
+and allows the stored source address). --include-unauthorized replays them on your word; use
+it only when you know they were genuine.
+
+Deliveries: a replay queues the DELIVERY_RULES_FILE deliveries its outcome matches, as a live
+postback does; the service's (or npm run worker's) delivery worker sends them on its next poll.
 
   --since <time>      refusals received at or after this time (2026-11-25, 2026-11-25T08:00; UTC
                       unless the time has an offset)
   --outcome CODE      only this refusal code, e.g. MISSING_FIELD or UNKNOWN_NETWORK
   --network NAME      only postbacks that named this network
   --limit N           at most N rows (default 10000)
+  --include-unauthorized  also replay rows whose caller was never verified (see Trust)
   --dry-run           list what would be replayed, change nothing
   --by <name>         who is replaying (default: your user@host)
 
@@ -46,11 +54,19 @@ Exit code: 0 when every selected postback is now accepted, 1 otherwise.`,
     const by = operator(values.by)
     const progress = createProgress()
     const tally = { accepted: 0, refused: 0, skipped: 0, selected: 0 }
+    const includeUnauthorized = values['include-unauthorized'] ?? false
     await withContext(async (context) => {
       const networks = await context.networks()
+      // This process has no worker to wake: the service's worker picks them up on its poll.
+      const deliveries = {
+        rules: new DeliveryRules(await loadDeliveryRules(context.config)),
+        wake() {},
+      }
       if (!values['dry-run'])
         print(
-          `replaying as ${by}: secrets were redacted when stored, so these are trusted as your input`,
+          includeUnauthorized
+            ? `replaying as ${by}, including requests whose caller was never verified: those are trusted as your input`
+            : `replaying as ${by}: only requests whose caller was verified when they arrived`,
         )
       for await (const stored of selectRefusals(context.db.pool, filter)) {
         tally.selected += 1
@@ -63,16 +79,17 @@ Exit code: 0 when every selected postback is now accepted, 1 otherwise.`,
           continue
         }
         if (values['dry-run']) {
-          print(`${head} -> would replay`)
+          print(
+            stored.callerVerified || includeUnauthorized
+              ? `${head} -> would replay${stored.callerVerified ? '' : ' (caller not verified)'}`
+              : `${head} -> would skip unless re-verified: ${unverifiedMessage(stored.outcome)}`,
+          )
           continue
         }
         const result = await replayOne(
-          { pool: context.db.pool, config: context.config, networks },
+          { pool: context.db.pool, config: context.config, networks, deliveries },
           stored,
-          {
-            by,
-            includeUnauthorized: values['include-unauthorized'] ?? false,
-          },
+          { by, includeUnauthorized },
         )
         if (result.kind === 'skipped') {
           tally.skipped += 1
@@ -81,8 +98,10 @@ Exit code: 0 when every selected postback is now accepted, 1 otherwise.`,
           tally.accepted += 1
           const points =
             result.points === 0n ? '' : `, ${result.points > 0n ? '+' : ''}${result.points} points`
+          const queued =
+            result.deliveries === 0 ? '' : `, ${result.deliveries} delivery(ies) queued`
           print(
-            `${head} -> ${result.outcome} (conversion ${result.conversionId ?? '-'}${points}) [log #${result.replayLogId}]`,
+            `${head} -> ${result.outcome} (conversion ${result.conversionId ?? '-'}${points}${queued}) [log #${result.replayLogId}]`,
           )
         } else {
           tally.refused += 1
