@@ -23,7 +23,7 @@ export type RunningServer = {
 /** Starts the real server process (src/server.ts through tsx) and waits until it listens. */
 export async function startServer(
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000, // generous: an embedded start on a busy 2-core machine can take 30 s
 ): Promise<RunningServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
