@@ -949,3 +949,30 @@ test('ironSource: a negative callback (the advertiser denied) reverses the event
   })
   assert.equal(await consistentBalance(testDb, user), 0)
 })
+
+test('AdGem: an install postback (…&nonpayable_install_goal=true) is logged, not credited, and does not block the paying conversion', async () => {
+  const user = uniqueTx('ag-user')
+  const tx = uniqueTx('ag')
+  const printed = (await printedUrl('adgem')).url
+  const call = (amount: string, install: boolean) => {
+    let filled = fillMacros(
+      printed,
+      '{x}',
+      {
+        player_id: user,
+        transaction_id: tx,
+        amount,
+        payout: '0.00',
+        campaign_id: '88',
+        goal_id: '',
+      },
+      'unknown macros blanked',
+      rawurlencode,
+    )
+    if (install) filled = `${filled}&nonpayable_install_goal=true`
+    return { url: `${filled}&verifier=${hmac('sha256', KEY('adgem'), filled).digest('hex')}` }
+  }
+  assert.deepEqual(await send(call('0', true)), { status: 200, outcome: 'test', body: 'OK' })
+  assert.equal((await send(call('100', false))).outcome, 'credited')
+  assert.equal(await consistentBalance(testDb, user), 100)
+})
