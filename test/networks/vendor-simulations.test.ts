@@ -532,6 +532,40 @@ const VENDORS: Record<string, Vendor> = {
     tamper: 'secretKey',
     refusal: 'BAD_SECRET',
   },
+  // Bare URL; AdMost appends its parameters (its documented callback sample's order) with
+  // verifier = md5(app_id + app_user_id + currency + event_id + network + reward + created_at +
+  // S2S verification token).
+  admost: {
+    body: () => 'OK',
+    call: (printed, c) => {
+      assert.equal(printed.includes('?'), false, 'AdMost gets a bare URL')
+      const v = {
+        app_id: 'c9e86d87-453e-0d9a-3d00-56adc9ec4dc3',
+        app_user_id: c.user,
+        created_at: '1552308270',
+        currency: 'Coin',
+        event_id: c.tx,
+        network: 'applovin',
+        reward: c.points,
+      }
+      const verifier = admostVerifier(v, KEY('admost'))
+      return {
+        url: appendPairs(printed, [
+          ['app_id', v.app_id],
+          ['app_user_id', v.app_user_id],
+          ['created_at', v.created_at],
+          ['currency', v.currency],
+          ['custom_data', 'rewarded=lobby'],
+          ['event_id', v.event_id],
+          ['network', v.network],
+          ['reward', v.reward],
+          ['verifier', verifier],
+          ['activity_kind', 'rewarded'],
+        ]),
+      }
+    },
+    tamper: 'reward',
+  },
 }
 
 /** adjoe: sha1 of the values concatenated without separators, the S2S token last. */
@@ -546,6 +580,26 @@ function adjoeSid(
     `${v.trans_uuid}${v.user_uuid}${v.currency}${v.coin_amount}${v.device_id}${v.sdk_app_id}${token}`,
   )
 }
+
+/** AdMost: md5 of the values concatenated in its documented order, the S2S token last. */
+function admostVerifier(v: Record<string, string>, token: string) {
+  return md5(
+    `${v.app_id}${v.app_user_id}${v.currency}${v.event_id}${v.network}${v.reward}${v.created_at}${token}`,
+  )
+}
+
+test("AdMost's signer reproduces the reference's vector", () => {
+  const v = {
+    app_id: 'app1',
+    app_user_id: 'user42',
+    currency: 'Coin',
+    event_id: 'evt1',
+    network: 'applovin',
+    reward: '3',
+    created_at: '1552308270',
+  }
+  assert.equal(admostVerifier(v, 's3cr3t'), '7fde513cfef710bf437b06545b5e1c7e')
+})
 
 test("adjoe's signer reproduces the reference's vector", () => {
   const v = {
@@ -647,6 +701,7 @@ test('every preset of issue 15 has a vendor simulation here', () => {
     'notik',
     'adjoe',
     'monlix',
+    'admost',
   ]
   assert.deepEqual(Object.keys(VENDORS).sort(), ISSUE_15.sort())
   for (const name of Object.keys(VENDORS)) assert.ok(PRESETS[name], name)

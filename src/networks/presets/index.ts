@@ -3,6 +3,7 @@
 import { adgate } from './adgate.js'
 import { adgem } from './adgem.js'
 import { adjoe } from './adjoe.js'
+import { admost } from './admost.js'
 import { ayetstudios } from './ayetstudios.js'
 import { bitlabs } from './bitlabs.js'
 import { cpx } from './cpx.js'
@@ -41,4 +42,5 @@ export const PRESETS: Record<string, Preset> = {
   notik,
   adjoe,
   monlix,
+  admost,
 }
