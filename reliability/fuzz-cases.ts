@@ -655,6 +655,9 @@ function finish(
     target.length + draft.headers.reduce((sum, [n, v]) => sum + n.length + v.length + 4, 0)
   const controlInHeaders = draft.headers.some(([, v]) => CONTROL.test(v))
   let expect = draft.expect
+  // HEAD on a postback route is answered 405 before anything else is looked at.
+  if (expect && draft.method === 'HEAD')
+    expect = { ...expect, statuses: [...new Set([...expect.statuses, 405])] }
   // Whatever else it is, a head over Node's 16 KB limit is answered 431.
   if (expect && headBytes > 15 * 1024) expect = { ...expect, statuses: [...expect.statuses, 431] }
   if (expect && (c.style === 'raw' || controlInHeaders)) {

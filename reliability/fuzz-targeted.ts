@@ -347,5 +347,34 @@ export function specialCases(): FuzzCase[] {
       }),
     )
   }
+
+  // Unreplaced macros in every syntax networks use, where they decide a credit: refused. The
+  // last is double-encoded on the wire (%257B... arrives decoded once as %7B...).
+  const macros = ['%%USER%%', '$' + '{user_id}', '<USER_ID>', '<%USER_ID%>', '%7Buser_id%7D']
+  for (const [i, macro] of macros.entries()) {
+    for (const field of ['user_id', 'tx_id']) {
+      const pairs: Pair[] = [
+        ...valid(`special-macro-${i}`).filter(([name]) => name !== field),
+        ['payout', '1.50'],
+        [field, macro],
+        right,
+      ]
+      cases.push(
+        fixedCase('special-macro', {
+          target: `/api/postback?${query(pairs)}`,
+          carriesSecret: true,
+          expect: { statuses: [400], code: 'UNREPLACED_MACRO' },
+        }),
+        fixedCase('special-macro-json', {
+          method: 'POST',
+          target: '/api/postback',
+          headers: [JSON_TYPE],
+          body: Buffer.from(JSON.stringify(Object.fromEntries(pairs))),
+          carriesSecret: true,
+          expect: { statuses: [400], code: 'UNREPLACED_MACRO' },
+        }),
+      )
+    }
+  }
   return cases
 }

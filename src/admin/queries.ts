@@ -81,7 +81,7 @@ export type PostbackFilter = { outcome?: string; network?: string }
 export async function listPostbacks(pool: Pool, filter: PostbackFilter, page: Page) {
   const { rows } = await pool.query<Omit<StoredPostbackLogRow, 'replay_of' | 'replayed_by'>>(
     `SELECT id, received_at, network, method, path, query, body, headers, source_ip, status_code, outcome,
-            message, tx_id, conversion_id, caller_verified
+            message, tx_id, conversion_id, caller_verified, warnings
      FROM postback_log
      WHERE ($1::text IS NULL OR outcome = $1) AND ($2::text IS NULL OR network = $2)
        AND ($3::bigint IS NULL OR id < $3::bigint)
@@ -105,6 +105,7 @@ export async function listPostbacks(pool: Pool, filter: PostbackFilter, page: Pa
       txId: row.tx_id,
       conversionId: row.conversion_id,
       callerVerified: row.caller_verified,
+      warnings: row.warnings ?? [],
     })),
     nextBefore: rows.length === page.limit ? rows[rows.length - 1]?.id : undefined,
   }

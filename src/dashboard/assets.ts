@@ -58,6 +58,7 @@ details.entry.fresh{animation:fresh 2s ease-out}
 @keyframes fresh{from{background:#fff7c2}to{background:var(--card)}}
 .explain{border-left:3px solid var(--accent);padding:.25rem .75rem;margin:.5rem 0;background:#f7f9ff}
 .explain.bad{border-color:var(--bad);background:#fff8f7}
+.explain.warnings{border-color:var(--warn)}
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
 details.confirm{display:inline-block;margin:.25rem .5rem .25rem 0}
 details.confirm>summary{list-style:none;cursor:pointer;display:inline-block;padding:.35rem .7rem;border-radius:6px;border:1px solid var(--accent);color:var(--accent);background:#fff}

@@ -62,6 +62,18 @@ export function explainOutcome(entry: Entry): Explanation {
         details: [message],
         fix: `Check that network ${network}'s secret in NETWORKS_FILE matches the one in the network's dashboard, and that PUBLIC_URL is the address the network calls (URL signatures cover it).`,
       }
+    case 'UNSIGNED_PARAMS':
+      return {
+        summary: `parameters arrived that network ${network}'s URL signature does not cover`,
+        details: [message],
+        fix: `A genuine callback has its signature parameter last and no body. If the network really sends this, check its postback URL; otherwise someone appended parameters to a signed URL (do not replay it).`,
+      }
+    case 'SECRET_IN_FIELD':
+      return {
+        summary: 'a field held an active secret, so the postback was refused rather than stored',
+        details: parts.map((part) => `parameter ${part}`),
+        fix: "Fix the postback URL in the network's dashboard so the secret is only in its own parameter; if the secret leaked, rotate it.",
+      }
     case 'IP_NOT_ALLOWED':
       return {
         summary: `the request came from an address not allowed for network ${network}`,

@@ -15,11 +15,12 @@ export function renderEntry(
 <summary><span class="when">${formatTime(entry.receivedAt)}</span>
 <span>${entry.network ?? '—'}</span>
 <span class="outcome">${badge(entry.outcome, entry.statusCode)} <span class="muted small">${entry.statusCode}</span></span>
-<span class="small what">${entry.acceptedReplay ? html`<span class="badge ok">replayed: #${entry.acceptedReplay}</span> ` : ''}${entry.replayOf ? html`<span class="badge">replay of #${entry.replayOf}</span> ` : ''}${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
+<span class="small what">${entry.acceptedReplay ? html`<span class="badge ok">replayed: #${entry.acceptedReplay}</span> ` : ''}${entry.replayOf ? html`<span class="badge">replay of #${entry.replayOf}</span> ` : ''}${entry.warnings.length > 0 ? html`<span class="badge warn">${entry.warnings.length} warning${entry.warnings.length > 1 ? 's' : ''}</span> ` : ''}${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
 <div class="body">
 <div class="explain${refused ? ' bad' : ''}"><strong>${explanation.summary}</strong>
 ${explanation.details.filter(Boolean).map((line) => html`<div>${line}</div>`)}
 ${explanation.fix ? html`<div class="small"><strong>What to do:</strong> ${explanation.fix}</div>` : ''}</div>
+${entry.warnings.length > 0 ? html`<div class="explain warnings"><strong>Stored as sent, but check:</strong>${entry.warnings.map((w) => html`<div>${w.message}</div>`)}</div>` : ''}
 <div class="grid2">
 <div><h2>Request (secrets redacted)</h2>
 <pre>${entry.method} ${entry.path}${entry.query ? `?${entry.query}` : ''}</pre>

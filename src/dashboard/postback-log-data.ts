@@ -1,5 +1,5 @@
 import type { Pool } from 'pg'
-import type { StoredPostbackLogRow } from '../postbacks/log.js'
+import type { LogWarning, StoredPostbackLogRow } from '../postbacks/log.js'
 
 export type LogFilter = {
   network?: string
@@ -31,6 +31,8 @@ export type LogEntry = {
   replayedBy: string | null
   /** The caller passed verification (secret or signature, source address) when it arrived. */
   callerVerified: boolean
+  /** Values stored as sent but flagged (an unreplaced macro in sub2 ...). */
+  warnings: LogWarning[]
   /** A later replay of this row that was accepted. */
   acceptedReplay: string | null
 }
@@ -39,7 +41,7 @@ type Row = StoredPostbackLogRow & { accepted_replay: string | null }
 
 const COLUMNS = `l.id, l.received_at, l.network, l.method, l.path, l.query, l.body, l.headers,
   l.source_ip, l.status_code, l.outcome, l.message, l.tx_id, l.conversion_id, l.replay_of,
-  l.replayed_by, l.caller_verified,
+  l.replayed_by, l.caller_verified, l.warnings,
   (SELECT r.id FROM postback_log r WHERE r.replay_of = l.id AND r.status_code = 200
    ORDER BY r.id LIMIT 1) AS accepted_replay`
 
@@ -117,6 +119,7 @@ function toEntry(row: Row): LogEntry {
     replayOf: row.replay_of,
     replayedBy: row.replayed_by,
     callerVerified: row.caller_verified,
+    warnings: row.warnings ?? [],
     acceptedReplay: row.accepted_replay,
   }
 }

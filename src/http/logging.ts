@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino'
 import type { Config } from '../config.js'
-import { redactUrl, redactValues } from './redact.js'
+import { redactUrl } from './redact.js'
 
 type LoggedRequest = { method: string; url: string; ip?: string }
 
@@ -27,7 +27,7 @@ export function createLogger(
     serializers: {
       req: (request: LoggedRequest) => ({
         method: request.method,
-        url: redactValues(redactUrl(request.url), secrets()),
+        url: redactUrl(request.url, secrets()),
         remoteAddress: request.ip,
       }),
       res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),

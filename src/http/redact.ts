@@ -7,40 +7,81 @@ export function isSensitiveName(name: string): boolean {
   return SENSITIVE_NAME.test(name)
 }
 
-/** The path plus its query string with sensitive values replaced. Never throws. */
-export function redactUrl(url: string): string {
+/**
+ * The path plus its query string with sensitive values replaced: by name, and, given the active
+ * secrets, any segment or value that holds one once decoded (%74est-secret, + for a space...).
+ * Never throws.
+ */
+export function redactUrl(url: string, secrets: readonly string[] = []): string {
   const mark = url.indexOf('?')
-  if (mark === -1) return url
-  return `${url.slice(0, mark)}?${redactQueryString(url.slice(mark + 1))}`
+  if (mark === -1) return redactPath(url, secrets)
+  return `${redactPath(url.slice(0, mark), secrets)}?${redactQueryString(url.slice(mark + 1), secrets)}`
 }
 
-/** a=1&secret=x -> a=1&secret=[REDACTED], keeping every other byte as received. */
-export function redactQueryString(query: string): string {
+/** /a/b/c with any segment that holds a secret once decoded replaced. */
+export function redactPath(path: string, secrets: readonly string[] = []): string {
+  if (secrets.length === 0) return path
+  return path
+    .split('/')
+    .map((segment) => (holdsSecret(safeDecode(segment, false), secrets) ? REDACTED : segment))
+    .join('/')
+}
+
+/**
+ * a=1&secret=x -> a=1&secret=[REDACTED], keeping every other byte as received. Also replaces
+ * values (and names) that hold one of `secrets` once decoded, however they were encoded.
+ */
+export function redactQueryString(query: string, secrets: readonly string[] = []): string {
   return query
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=')
       const rawName = eq === -1 ? pair : pair.slice(0, eq)
-      return isSensitiveName(safeDecode(rawName)) && eq !== -1 ? `${rawName}=${REDACTED}` : pair
+      const name = safeDecode(rawName)
+      if (holdsSecret(name, secrets)) return REDACTED
+      if (eq === -1) return pair
+      if (isSensitiveName(name) || holdsSecret(safeDecode(pair.slice(eq + 1)), secrets))
+        return `${rawName}=${REDACTED}`
+      return pair
     })
     .join('&')
 }
 
-/** Replaces every occurrence of the given secret values (raw and URL-encoded) in `text`. */
+/** Whether a decoded value contains any of the (non-empty) secrets. */
+export function holdsSecret(value: string, secrets: readonly string[]): boolean {
+  return secrets.some((secret) => secret !== '' && value.includes(secret))
+}
+
+/**
+ * Replaces every occurrence of the given secret values (raw and URL-encoded, either hex case)
+ * in `text`. For text that is already decoded; query strings go through redactQueryString.
+ */
 export function redactValues(text: string, secrets: readonly string[]): string {
   let result = text
   for (const secret of secrets) {
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+    const encoded = encodeURIComponent(secret)
+    const lowerHex = encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())
+    for (const form of new Set([secret, encoded, lowerHex, encoded.replace(/%20/g, '+')])) {
       if (form) result = result.split(form).join(REDACTED)
     }
   }
   return result
 }
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '))
-  } catch {
-    return text
-  }
+/** Percent-decoding as URLSearchParams does it: a broken escape stays as it is, never throws. */
+function safeDecode(text: string, plusIsSpace = true): string {
+  const spaced = plusIsSpace ? text.replace(/\+/g, ' ') : text
+  return spaced.replace(/(%[0-9a-fA-F]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run)
+    } catch {
+      return run.replace(/%[0-9a-fA-F]{2}/g, (one) => {
+        try {
+          return decodeURIComponent(one)
+        } catch {
+          return one // a lone byte of a multi-byte character
+        }
+      })
+    }
+  })
 }

@@ -123,6 +123,11 @@ export const postbackLogAnswer = z.object({
         .describe(
           'the caller passed verification (secret or signature, source address) before this row was written; replay trusts only these by default',
         ),
+      warnings: z
+        .array(z.object({ field: z.string(), code: z.string(), message: z.string() }))
+        .describe(
+          'values stored as sent but flagged, e.g. UNREPLACED_MACRO in sub2 (a macro in a field that decides a credit is refused instead)',
+        ),
     }),
   ),
   nextBefore,

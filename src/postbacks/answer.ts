@@ -49,12 +49,11 @@ export function sendRefusal(
 ) {
   const own =
     error.statusCode < 500 && error.statusCode !== 429 ? profile?.answers.refused : undefined
-  reply
-    .code(own?.status ?? error.statusCode)
-    .headers(error.headers)
-    .header('x-postback-outcome', error.code)
+  const status = own?.status ?? error.statusCode
+  reply.code(status).headers(error.headers).header('x-postback-outcome', error.code)
+  // The body's statusCode is the status sent, also when the profile overrides it.
   if (wantsJson(request))
-    return reply.send(errorBody(error.statusCode, error.code, error.message, error.fields))
+    return reply.send(errorBody(status, error.code, error.message, error.fields))
   return reply
     .type('text/plain; charset=utf-8')
     .send(own?.body ?? `${error.code}: ${error.message}`)

@@ -1,5 +1,11 @@
 import type { FastifyRequest } from 'fastify'
-import { isSensitiveName, REDACTED, redactQueryString, redactValues } from '../http/redact.js'
+import {
+  isSensitiveName,
+  REDACTED,
+  redactPath,
+  redactQueryString,
+  redactValues,
+} from '../http/redact.js'
 import type { PostbackLogEntry } from './log.js'
 import { FormBody, JsonBody } from './params.js'
 
@@ -21,16 +27,16 @@ export type RequestRecord = Pick<
 
 /**
  * What the postback log keeps of a request: secrets removed by parameter name and, in case a
- * network sends one under another name, by value.
+ * network sends one under another name (or in tx_id, sub2...), by decoded value.
  */
 export function describeRequest(
   request: FastifyRequest,
   secrets: readonly string[],
 ): RequestRecord {
   const mark = request.url.indexOf('?')
-  const path = redactValues(mark === -1 ? request.url : request.url.slice(0, mark), secrets)
-  const query =
-    mark === -1 ? null : redactValues(redactQueryString(request.url.slice(mark + 1)), secrets)
+  // By decoded value too: %74est-secret, lower-case hex or + for a space are the same secret.
+  const path = redactPath(mark === -1 ? request.url : request.url.slice(0, mark), secrets)
+  const query = mark === -1 ? null : redactQueryString(request.url.slice(mark + 1), secrets)
   const headers: Record<string, string> = {}
   for (const name of STORED_HEADERS) {
     const value = request.headers[name]
@@ -49,7 +55,7 @@ export function describeRequest(
 function describeBody(received: unknown, secrets: readonly string[]): string | null {
   const body = received instanceof JsonBody ? received.value : received
   if (body instanceof FormBody) {
-    return body.raw === '' ? null : redactValues(redactQueryString(body.raw), secrets)
+    return body.raw === '' ? null : redactQueryString(body.raw, secrets)
   }
   if (body === undefined || body === null) return null
   if (typeof body !== 'object') return redactValues(JSON.stringify(body), secrets)

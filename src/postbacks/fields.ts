@@ -2,11 +2,12 @@ import { z } from 'zod'
 import { type FieldProblem, HttpError } from '../http/errors.js'
 import { multiplyDecimals, pointsFor } from '../ledger/decimal.js'
 import { FIELDS, type Field, type NetworkProfile } from '../networks/profile.js'
-import { type Params, pickValue } from './params.js'
+import { clip, type Params, pickValue } from './params.js'
 import type { Postback } from './record.js'
 import type { NetworkStatus } from './transitions.js'
 
-// A macro left unreplaced in these would credit the wrong thing; elsewhere it is kept as sent.
+// A macro left unreplaced in these would credit the wrong thing: refused. Elsewhere the value is
+// kept as sent and the log row carries a warning (fieldWarnings).
 const MACRO_CHECKED: readonly Field[] = [
   'tx_id',
   'offer_id',
@@ -17,23 +18,46 @@ const MACRO_CHECKED: readonly Field[] = [
   'status',
 ]
 
-// {click_id} [CLICK_ID] [[sub1]] [%SUB1%] #sub1# $sub1$ %sub1% {{sub1}}: the value is a macro
-// name the network never substituted (values arrive URL-decoded, so %7Bsub1%7D is caught too).
+// {click_id} [CLICK_ID] [[sub1]] [%SUB1%] #sub1# $sub1$ %sub1% %%SUB1%% {{sub1}} ${sub1} <SUB1>
+// <%SUB1%>: the value is a macro name the network never substituted. Values arrive URL-decoded
+// once, so %7Bsub1%7D is caught; isUnreplacedMacro decodes twice more (%257Bsub1%257D).
 const MACRO =
-  /^(\{\{?\s*[\w.:-]+\s*\}?\}|\[\[?%?[\w.:-]+%?\]?\]|#[\w.:-]+#|\$[\w.:-]+\$|%[\w.:-]+%)$/
+  /^(\{\{?\s*[\w.:-]+\s*\}?\}|\$\{\s*[\w.:-]+\s*\}|\[\[?%?[\w.:-]+%?\]?\]|#[\w.:-]+#|\$[\w.:-]+\$|%%?[\w.:-]+%%?|<%?[\w.:-]+%?>)$/
 
-/** Whether `value` is a macro placeholder the network never substituted. */
+/** Whether `value` is a macro placeholder the network never substituted (also re-encoded). */
 export function isUnreplacedMacro(value: string): boolean {
-  return MACRO.test(value)
+  let current = value.trim()
+  for (let round = 0; round < 3; round++) {
+    if (MACRO.test(current)) return true
+    if (!current.includes('%')) return false
+    try {
+      const decoded = decodeURIComponent(current).trim()
+      if (decoded === current) return false
+      current = decoded
+    } catch {
+      return false
+    }
+  }
+  return MACRO.test(current)
 }
+
+/** The largest points a postback may credit or reverse: exact as a JSON number (2^53 - 1). */
+export const MAX_POINTS = BigInt(Number.MAX_SAFE_INTEGER)
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
 const CONTROL = /[\u0000-\u001f\u007f]/
+// A lone UTF-16 surrogate (JSON "\ud800") would be stored as U+FFFD: distinct ids would collide.
+const LONE_SURROGATE = /\p{Cs}/u
+const noControl = (s: string) => !CONTROL.test(s)
+const noLoneSurrogate = (s: string) => !LONE_SURROGATE.test(s)
+const NO_CONTROL = 'must not contain control characters'
+const NO_LONE_SURROGATE = 'must not contain a lone UTF-16 surrogate (a broken \\ud800 escape)'
 const text = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .refine(noControl, NO_CONTROL)
+    .refine(noLoneSurrogate, NO_LONE_SURROGATE)
 
 const AMOUNT = /^\d{1,14}(\.\d{1,6})?$/
 const SIGNED_AMOUNT = /^-?\d{1,14}(\.\d{1,6})?$/
@@ -68,9 +92,13 @@ function buildFieldSchema(field: Field, profile: NetworkProfile): z.ZodType<stri
         ? amount(profile.negativeAmountMeansReversal)
         : text(32)
     case 'status':
-      return z.string().refine((s) => profile.statuses.has(s.trim().toLowerCase()), {
-        message: `must be one of ${[...profile.statuses.keys()].join(', ')}`,
-      })
+      return z
+        .string()
+        .refine(noControl, NO_CONTROL)
+        .refine(noLoneSurrogate, NO_LONE_SURROGATE)
+        .refine((s) => profile.statuses.has(s.trim().toLowerCase()), {
+          message: `must be one of ${[...profile.statuses.keys()].join(', ')}`,
+        })
     case 'click_id':
       return text(512)
     case 'ip':
@@ -84,8 +112,15 @@ function buildFieldSchema(field: Field, profile: NetworkProfile): z.ZodType<stri
   }
 }
 
-/** Turns the collected parameters into a Postback as `profile` reads them, or throws a 400 naming every bad field. */
-export function parsePostback(params: Params, profile: NetworkProfile): Postback {
+/**
+ * Turns the collected parameters into a Postback as `profile` reads them, or throws a 400 naming
+ * every bad field. A field holding one of `secrets` is refused: it would be stored and shown.
+ */
+export function parsePostback(
+  params: Params,
+  profile: NetworkProfile,
+  secrets: readonly string[] = profile.secrets,
+): Postback {
   const values: Partial<Record<Field, string>> = {}
   const problems: FieldProblem[] = []
   for (const field of FIELDS) {
@@ -106,12 +141,9 @@ export function parsePostback(params: Params, profile: NetworkProfile): Postback
       }
       continue
     }
-    if (MACRO_CHECKED.includes(field) && isUnreplacedMacro(picked.value)) {
-      problems.push({
-        field,
-        code: 'UNREPLACED_MACRO',
-        message: `${field} still contains the macro ${picked.value.slice(0, 40)}: the network did not replace it`,
-      })
+    const problem = valueProblem(field, picked.value, secrets, decidesCredit(field, profile))
+    if (problem) {
+      problems.push(problem)
       continue
     }
     const result = fieldSchema(field, profile).safeParse(picked.value)
@@ -125,8 +157,87 @@ export function parsePostback(params: Params, profile: NetworkProfile): Postback
     }
     values[field] = result.data
   }
+  const reversalProblem = checkReversalTxId(params, profile, secrets)
+  if (reversalProblem) problems.push(reversalProblem)
   if (problems.length > 0) throw fieldError(problems)
   return toPostback(values, params, profile)
+}
+
+/** Whether a macro in this field is refused: it decides who or what is credited or reversed. */
+function decidesCredit(field: Field, profile: NetworkProfile): boolean {
+  // Wannads: a rejection finds the conversion it reverses by click id (offer_id is checked anyway).
+  return MACRO_CHECKED.includes(field) || field === profile.reversalLink
+}
+
+/** A secret or an unreplaced macro in a field's value (macros only where they decide a credit). */
+function valueProblem(
+  field: string,
+  value: string,
+  secrets: readonly string[],
+  macroRefused: boolean,
+): FieldProblem | undefined {
+  if (secrets.some((secret) => secret !== '' && value.includes(secret))) {
+    return {
+      field,
+      code: 'SECRET_IN_FIELD',
+      message: `${field} contains an active secret: refused so that the secret is not stored; send the secret only in its own parameter`,
+    }
+  }
+  if (macroRefused && isUnreplacedMacro(value)) {
+    return {
+      field,
+      code: 'UNREPLACED_MACRO',
+      message: `${field} still contains the macro ${clip(value)}: the network did not replace it`,
+    }
+  }
+  return undefined
+}
+
+/** The reversal's original id (BitLabs' ref) is checked like tx_id: it decides what is reversed. */
+function checkReversalTxId(
+  params: Params,
+  profile: NetworkProfile,
+  secrets: readonly string[],
+): FieldProblem | undefined {
+  const name = profile.reversalTxIdParam
+  if (!name) return undefined
+  const picked = pickValue(params, [name])
+  if (picked.ambiguous)
+    return {
+      field: name,
+      code: 'AMBIGUOUS_PARAM',
+      message: `${name} arrived with different values`,
+    }
+  if (picked.value === undefined) return undefined
+  const problem = valueProblem(name, picked.value, secrets, true)
+  if (problem) return problem
+  const result = text(255).safeParse(picked.value)
+  return result.success
+    ? undefined
+    : {
+        field: name,
+        code: 'INVALID_FIELD',
+        message: `${name} ${result.error.issues[0]?.message ?? 'is invalid'}`,
+      }
+}
+
+/**
+ * Values outside the fields that decide a credit that still hold an unreplaced macro: kept as
+ * sent, and the log row says so.
+ */
+export function fieldWarnings(params: Params, profile: NetworkProfile): FieldProblem[] {
+  const warnings: FieldProblem[] = []
+  for (const field of FIELDS) {
+    if (decidesCredit(field, profile)) continue
+    const { value } = pickValue(params, profile.params[field])
+    if (value !== undefined && isUnreplacedMacro(value))
+      warnings.push({
+        field,
+        code: 'UNREPLACED_MACRO',
+        message: `${field} still contains the macro ${clip(value)}: stored as sent; check the network's postback URL`,
+      })
+  }
+  return warnings
 }
 
 function toPostback(
@@ -178,12 +289,23 @@ function toPostback(
   }
 
   const amount = profile.pointsFrom === 'reward' ? reward.value : payout.value
+  const points = amount === null ? 0n : pointsFor(amount, profile.pointsPerUnit)
+  if (points > MAX_POINTS) {
+    const field = profile.pointsFrom === 'reward' ? 'reward' : 'payout'
+    throw fieldError([
+      {
+        field,
+        code: 'INVALID_FIELD',
+        message: `${field} ${values[field]} gives ${points} points, more than the most one postback may move (${MAX_POINTS}, 2^53 - 1)`,
+      },
+    ])
+  }
   return {
     network: profile.name,
     txId,
     offerId: values.offer_id ?? null,
     payout: payout.value,
-    points: amount === null ? 0n : pointsFor(amount, profile.pointsPerUnit),
+    points,
     status,
     networkStatus,
     // Offerwalls pass the user in sub1 when they have no user parameter.
@@ -218,7 +340,13 @@ function mapStatus(status: string, profile: NetworkProfile): NetworkStatus {
 }
 
 // The answer's code is the most basic kind of problem present; the message names them all.
-const CODE_ORDER = ['AMBIGUOUS_PARAM', 'MISSING_FIELD', 'UNREPLACED_MACRO', 'INVALID_FIELD']
+const CODE_ORDER = [
+  'SECRET_IN_FIELD',
+  'AMBIGUOUS_PARAM',
+  'MISSING_FIELD',
+  'UNREPLACED_MACRO',
+  'INVALID_FIELD',
+]
 
 function fieldError(problems: FieldProblem[]): HttpError {
   const code = CODE_ORDER.find((c) => problems.some((p) => p.code === c)) ?? 'INVALID_FIELD'

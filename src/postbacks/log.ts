@@ -22,7 +22,12 @@ export type PostbackLogEntry = {
   /** A replay (operator re-run of a refused postback): the refused row it re-ran, and who ran it. */
   replayOf?: string | null
   replayedBy?: string | null
+  /** Values kept as sent that look wrong (an unreplaced macro in sub2 ...). */
+  warnings?: readonly LogWarning[] | null
 }
+
+/** A value stored as sent but flagged: same shape as a refusal's field problem. */
+export type LogWarning = { field: string; code: string; message: string }
 
 /** A postback_log row as read back (the admin API, the dashboard, replay). */
 export type StoredPostbackLogRow = {
@@ -43,6 +48,7 @@ export type StoredPostbackLogRow = {
   replay_of: string | null
   replayed_by: string | null
   caller_verified: boolean
+  warnings: LogWarning[] | null
 }
 
 // Postgres text cannot hold NUL, and a hostile request should not grow a row without bound.
@@ -63,7 +69,7 @@ export async function insertPostbackLog(
     name: 'insert-postback-log',
     text: `INSERT INTO postback_log
        (${LOG_COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
      RETURNING id`,
     values: logValues(entry),
   })
@@ -72,7 +78,7 @@ export async function insertPostbackLog(
 
 /** The log's columns in the order logValues gives them (also for a group commit's write). */
 export const LOG_COLUMNS = `network, method, path, query, body, headers, source_ip, status_code, outcome, message,
-  tx_id, conversion_id, replay_of, replayed_by, caller_verified`
+  tx_id, conversion_id, replay_of, replayed_by, caller_verified, warnings`
 export const LOG_COLUMN_TYPES = [
   'text',
   'text',
@@ -89,6 +95,7 @@ export const LOG_COLUMN_TYPES = [
   'bigint',
   'text',
   'bool',
+  'jsonb',
 ] as const
 
 export function logValues(entry: PostbackLogEntry): unknown[] {
@@ -111,5 +118,10 @@ export function logValues(entry: PostbackLogEntry): unknown[] {
     entry.replayOf ?? null,
     clean(entry.replayedBy ?? null, 255),
     entry.callerVerified,
+    entry.warnings && entry.warnings.length > 0
+      ? JSON.stringify(
+          entry.warnings.map((w) => ({ ...w, message: clean(w.message, 512) })).slice(0, 20),
+        )
+      : null,
   ]
 }

@@ -14,7 +14,7 @@ import type { NetworkProfile } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import { sendOutcome, sendRefusal } from './answer.js'
 import { describeRequest } from './describe-request.js'
-import { parsePostback } from './fields.js'
+import { fieldWarnings, parsePostback } from './fields.js'
 import { createRecorder } from './group-commit.js'
 import { insertPostbackLog } from './log.js'
 import { requestedNetwork, resolveNetwork } from './network.js'
@@ -191,13 +191,15 @@ export async function postbackRoutes(
     )
     // From here on, a refusal (a missing field, say) is the network's own request: replayable.
     request.callerVerified = true
-    let postback = parsePostback(params, profile)
+    const secrets = networks.allSecrets()
+    let postback = parsePostback(params, profile, secrets)
     if (profile.reversalLink)
       postback = await deadline(linkReversal(db.pool, postback, profile.reversalLink))
     const log = {
-      ...describeRequest(request, networks.allSecrets()),
+      ...describeRequest(request, secrets),
       network: profile.name,
       callerVerified: true,
+      warnings: fieldWarnings(params, profile),
     }
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)
@@ -239,8 +241,25 @@ export async function postbackRoutes(
   }
 
   for (const url of ['/api/postback', '/api/postback/:network']) {
-    app.route({ method: ['GET', 'POST'], url, bodyLimit: BODY_LIMIT, handler: handlePostback })
+    // Fastify would add HEAD for a GET route and run the handler for it: a HEAD would credit.
+    app.route({
+      method: ['GET', 'POST'],
+      url,
+      bodyLimit: BODY_LIMIT,
+      exposeHeadRoute: false,
+      handler: handlePostback,
+    })
+    app.route({ method: 'HEAD', url, handler: answerMethodNotAllowed })
   }
+}
+
+/** HEAD: answered 405 with Allow, before anything is parsed, recorded or logged. */
+async function answerMethodNotAllowed(_request: FastifyRequest, reply: FastifyReply) {
+  return reply
+    .code(405)
+    .header('allow', 'GET, POST')
+    .header('x-postback-outcome', 'METHOD_NOT_ALLOWED')
+    .send()
 }
 
 /** What recordPostback may do for this network (shared with the CLI's replay). */

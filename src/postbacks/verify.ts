@@ -1,6 +1,7 @@
 import { HttpError } from '../http/errors.js'
 import type { NetworkProfile } from '../networks/profile.js'
 import { type SignedRequest, verifySignature } from '../networks/signature.js'
+import { clip } from './params.js'
 import { findPastedUrlProblems, pasteUrlAdvice } from './pasted-url.js'
 
 export type Caller = {
@@ -29,6 +30,8 @@ export function verifyCaller(caller: Caller, profile: NetworkProfile, requireHtt
       `source ${caller.ip} is not in ${setting}; if the network added servers, add them (behind a proxy, set TRUST_PROXY)`,
     )
   }
+  const unsigned = unsignedParams(profile, caller.signed)
+  if (unsigned) throw new HttpError(403, 'UNSIGNED_PARAMS', unsigned)
   const check = verifySignature(profile.signature, caller.signed, profile.secrets)
   if (check.ok) return
   // Macros left in the request or parameters sent twice: the pasted URL, not the secret.
@@ -61,4 +64,27 @@ function describeToken(profile: NetworkProfile): string {
   return [spec.param && `the ${spec.param} parameter`, spec.header && `the ${spec.header} header`]
     .filter(Boolean)
     .join(' or ')
+}
+
+/**
+ * A URL signature (hmac_url) covers the URL only, and with `strip: trailing_param` only what
+ * comes before the signature parameter: a parameter after it, or in a body, would be believed
+ * without being signed (an appended &type=RECONCILIATION&ref=... reversed another user's
+ * conversion). Returns why the request is refused, or undefined.
+ */
+function unsignedParams(profile: NetworkProfile, signed: SignedRequest): string | undefined {
+  const spec = profile.signature
+  if (spec.kind !== 'hmac_url') return undefined
+  if (signed.rawBody !== null && signed.rawBody.trim() !== '')
+    return `network ${profile.name} signs the URL only (hmac_url): parameters in a body are not covered by the signature; send them in the query string`
+  if (spec.strip !== 'trailing_param') return undefined
+  const mark = signed.rawUrl.indexOf('?')
+  if (mark === -1) return undefined
+  const pairs = signed.rawUrl.slice(mark + 1).split('&')
+  const at = pairs.findIndex((pair) => pair === spec.param || pair.startsWith(`${spec.param}=`))
+  if (at === -1) return undefined
+  const after = pairs.slice(at + 1).filter((pair) => pair !== '')
+  if (after.length === 0) return undefined
+  const names = after.map((pair) => clip(pair.split('=')[0] ?? '', 24)).slice(0, 5)
+  return `parameters after the signature parameter ${spec.param} are not covered by the signature (${names.join(', ')}${after.length > 5 ? ', …' : ''}): network ${profile.name} signs everything before ${spec.param}, which must come last`
 }
