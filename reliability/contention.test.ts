@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import pg from 'pg'
-import { verifyLedger } from '../src/operations/verify-ledger.js'
 import { startServer } from '../test/helpers/server.js'
 import {
   checkLedger,
+  countStatuses,
   freshDatabase,
+  ledgerViolations,
   percentile,
   report,
   sendPostback,
@@ -41,14 +41,10 @@ for (const window of ['2', '0']) {
         }),
       )
       const seconds = (performance.now() - started) / 1000
-      const statuses = new Map<number, number>()
-      for (const answer of answers)
-        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+      const statuses = countStatuses(answers)
       const credited = answers.filter((a) => a.outcome === 'credited').length
       const ledger = await checkLedger(db.client)
-      const pool = new pg.Pool({ connectionString: db.url, max: 1 })
-      const failed = (await verifyLedger(pool)).filter((check) => check.violations > 0)
-      await pool.end()
+      const failed = await ledgerViolations(db.url)
       report(`contention window=${window}`, {
         requests: answers.length,
         seconds: seconds.toFixed(1),

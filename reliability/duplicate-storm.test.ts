@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { startServer } from '../test/helpers/server.js'
 import {
   checkLedger,
+  countStatuses,
   findLeakedSecrets,
   freshDatabase,
   inParallel,
@@ -51,9 +52,7 @@ test('duplicate storm over two instances: each transaction credited once, revers
     ).flat()
     const seconds = (performance.now() - started) / 1000
 
-    const statuses = new Map<number, number>()
-    for (const answer of answers)
-      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+    const statuses = countStatuses(answers)
     const credited = answers.filter((a) => a.outcome === 'credited').length
 
     const ledger = await checkLedger(db.client)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { verifyLedger } from '../src/operations/verify-ledger.js'
 
 // Shared by the reliability scenarios: a fresh database on the real PostgreSQL, postbacks over
 // real sockets, and the invariants every scenario checks at the end.
@@ -142,6 +143,23 @@ export async function checkLedger(client: pg.Client): Promise<LedgerCheck> {
     unbalancedUsers: row.unbalanced,
     uncreditedApprovals: row.uncredited,
     unreversedCredits: row.unreversed,
+  }
+}
+
+/** How many answers had each HTTP status. */
+export function countStatuses(answers: readonly Answer[]): Map<number, number> {
+  const statuses = new Map<number, number>()
+  for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+  return statuses
+}
+
+/** verify-ledger's checks that found a violation (none, when the ledger is sound). */
+export async function ledgerViolations(databaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 })
+  try {
+    return (await verifyLedger(pool)).filter((check) => check.violations > 0)
+  } finally {
+    await pool.end()
   }
 }
 
