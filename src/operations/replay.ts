@@ -16,6 +16,7 @@ import {
   refuseNestedFields,
 } from '../postbacks/params.js'
 import { recordPostback } from '../postbacks/record.js'
+import { linkReversal } from '../postbacks/reversal-link.js'
 import { policyOf } from '../postbacks/routes.js'
 import { verifyCaller } from '../postbacks/verify.js'
 
@@ -112,7 +113,10 @@ export async function replayOne(
     txNames = profile.params.tx_id
     refuseNestedFields(params, profile.params)
     refuseRedactedFields(params, profile.params)
-    const postback = parsePostback(params, profile)
+    let postback = parsePostback(params, profile)
+    // As the live route does: a reversal under a new id is aimed at the conversion it reverses.
+    if (profile.reversalLink)
+      postback = await linkReversal(deps.pool, postback, profile.reversalLink)
     const context = { ...log, network: profile.name }
     if (postback.test && !profile.creditTests) {
       const message = 'test postback (the network flagged it): logged, not credited'

@@ -31,6 +31,16 @@ const profiles = (fixed: boolean) => [
     { secrets: [SECRET], params: { tx_id: fixed ? ['txn', 'tid'] : ['txn'] } },
     config,
   ),
+  // Reverses under a new transaction id, linked to the original by click id (as Wannads does).
+  buildProfile(
+    'linknet',
+    {
+      secrets: [SECRET],
+      reversalLink: 'click_id',
+      params: { tx_id: fixed ? ['txn', 'tid'] : ['txn'] },
+    },
+    config,
+  ),
   ...(fixed ? [buildProfile('newnet', { secrets: [NEWNET_SECRET] }, config)] : []),
 ]
 const RULES = parseDeliveryRules(
@@ -277,6 +287,29 @@ describe('replay only trusts requests whose caller was verified', () => {
     )
     assert.deepEqual(rows, [{ rule: 'to-app', event: 'credited', state: 'pending', tx }])
     assert.equal(wakes, wakesBefore + 1, 'the worker was woken, as after a live postback')
+    networks.replace(profiles(false))
+  })
+
+  test('a replayed reversal finds the conversion it reverses, as the live route does', async () => {
+    const user = uniqueTx('ulink')
+    const click = uniqueTx('click')
+    const credit = await app.inject(
+      `/api/postback/linknet?txn=${uniqueTx()}&offer_id=o&payout=2.50&user_id=${user}&click_id=${click}&secret=${SECRET}`,
+    )
+    assert.equal(credit.headers['x-postback-outcome'], 'credited')
+    // The reversal comes under its own id, in a parameter the profile does not know yet.
+    const stored = await refused(
+      {
+        url: `/api/postback/linknet?tid=${uniqueTx()}&offer_id=o&payout=2.50&user_id=${user}&click_id=${click}&status=reversed&secret=${SECRET}`,
+      },
+      400,
+      'MISSING_FIELD',
+    )
+    networks.replace(profiles(true))
+    assert.match(await replay(stored.id, false), /notice=replayed$/)
+    const [row] = await replayRow(stored.id)
+    assert.equal(row?.outcome, 'reversed')
+    assert.equal(await consistentBalance(testDb, user), 0, 'the credit was taken back')
     networks.replace(profiles(false))
   })
 
