@@ -261,11 +261,8 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
       refused: merged.answers.refused ?? {},
     },
     macroStyle: merged.macroStyle ?? '{x}',
-    // A profile that renames the preset's parameters or changes its signature gets a URL built
-    // from its own names, unless it gives its own query too.
-    urlQuery:
-      own.urlQuery ??
-      (own.params !== undefined || own.signature !== undefined ? null : (preset.urlQuery ?? null)),
+    // The preset's query with the profile's own parameter names (the network's macros stay).
+    urlQuery: own.urlQuery ?? renamedQuery(preset.urlQuery, preset.params, own.params),
   }
 }
 
@@ -283,6 +280,30 @@ function mergeParams(
   for (const field of FIELDS)
     params[field] = own[field] ?? defaults[field].filter((name) => !claimed.has(name))
   return params
+}
+
+/** `query` with each parameter the profile renames (preset's first name -> its own first name). */
+function renamedQuery(
+  query: string | undefined,
+  presetParams: Partial<Record<Field, string[]>> | undefined,
+  ownParams: Partial<Record<Field, string[]>> | undefined,
+): string | null {
+  if (query === undefined) return null
+  const renames = new Map<string, string>()
+  for (const [field, names] of Object.entries(ownParams ?? {}) as [Field, string[]][]) {
+    const from = presetParams?.[field]?.[0]
+    const to = names[0]
+    if (from && to && from !== to) renames.set(from, to)
+  }
+  if (renames.size === 0 || query === '') return query
+  return query
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=', 1)[0] ?? ''
+      const to = renames.get(name)
+      return to === undefined ? pair : `${to}${pair.slice(name.length)}`
+    })
+    .join('&')
 }
 
 /** Reads NETWORKS_FILE: `{ "networkName": { ...profile } }`. Throws one message per problem. */

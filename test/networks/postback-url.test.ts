@@ -24,6 +24,11 @@ before(async () => {
     buildProfile('bitlabs', { preset: 'bitlabs', secrets: ['bitlabs-secret'] }, config),
     buildProfile('tapjoy', { preset: 'tapjoy', secrets: ['tapjoy-secret'] }, config),
     buildProfile(
+      'tapjoy-own',
+      { preset: 'tapjoy', secrets: ['tapjoy-secret'], params: { offer_id: 'offer' } },
+      config,
+    ),
+    buildProfile(
       'kiwi-renamed',
       { preset: 'kiwiwall', secrets: ['kiwi-secret-2'], params: { user_id: 'sub' } },
       config,
@@ -79,10 +84,15 @@ test("a preset network's URL is its network's own query, with where to paste it"
   assert.match(bitlabs.body.notes.join('\n'), /appends hash/)
   // Networks that append their own parameters get a bare URL.
   assert.equal((await urlFor('tapjoy')).body.url, 'https://pb.example.com/api/postback/tapjoy')
-  // A profile that renames the preset's parameters gets a URL from its own names.
+  // Overriding a preset's params keeps the network's URL: still bare for Tapjoy.
+  assert.equal(
+    (await urlFor('tapjoy-own')).body.url,
+    'https://pb.example.com/api/postback/tapjoy-own',
+  )
+  // A profile that renames a preset's parameter: its own name, the network's macro.
   assert.equal(
     (await urlFor('kiwi-renamed')).body.url,
-    'https://pb.example.com/api/postback/kiwi-renamed?trans_id={trans_id}&offer_id={offer_id}&gross={gross}&amount={amount}&sub={sub}&status={status}&signature={signature}',
+    'https://pb.example.com/api/postback/kiwi-renamed?status={status}&trans_id={trans_id}&sub={sub_id}&amount={amount}&gross={gross}&offer_id={offer_id}&signature={signature}',
   )
 })
 
@@ -132,6 +142,7 @@ test('an unknown network is a 404; a bad base URL a 400; the admin token is requ
       ['kiwiwall', 'kiwiwall'],
       ['mycpa', null],
       ['tapjoy', 'tapjoy'],
+      ['tapjoy-own', 'tapjoy'],
     ],
   )
 })
