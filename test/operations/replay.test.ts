@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase, testConfig } from '../helpers/da
 
 const IPNET_SECRET = 'ipnet-secret-0123456789'
 const NEWNET_SECRET = 'newnet-secret-0123456789'
+const KIWI_SECRET = 'kiwi-secret-0123456789'
 const config = testConfig({ POSTBACK_SECRET: SECRET, ADMIN_TOKEN })
 const profiles = (fixed: boolean) => [
   defaultProfile(config, [SECRET]),
@@ -31,6 +32,8 @@ const profiles = (fixed: boolean) => [
     { secrets: [SECRET], params: { tx_id: fixed ? ['txn', 'tid'] : ['txn'] } },
     config,
   ),
+  // Signed as Kiwiwall signs (md5 of sub_id:amount:secret).
+  buildProfile('kiwi', { preset: 'kiwiwall', secrets: [KIWI_SECRET] }, config),
   // Reverses under a new transaction id, linked to the original by click id (as Wannads does).
   buildProfile(
     'linknet',
@@ -204,6 +207,17 @@ describe('replay only trusts requests whose caller was verified', () => {
         request: { url: `/api/postback?${fields(user)}` },
         status: 403,
         code: 'BAD_SECRET',
+      }),
+    },
+    {
+      kind: '403 bad signature',
+      user: uniqueTx('usig'),
+      send: (user: string) => ({
+        request: {
+          url: `/api/postback/kiwi?trans_id=${uniqueTx()}&offer_id=o&sub_id=${user}&amount=250&status=1&signature=0123456789abcdef0123456789abcdef`,
+        },
+        status: 403,
+        code: 'BAD_SIGNATURE',
       }),
     },
     {
