@@ -4,7 +4,7 @@ import type { DeliveryHooks } from '../delivery/hooks.js'
 import { HttpError } from '../http/errors.js'
 import { REDACTED } from '../http/redact.js'
 import type { NetworkRegistry } from '../networks/registry.js'
-import { parsePostback } from '../postbacks/fields.js'
+import { fieldWarnings, parsePostback } from '../postbacks/fields.js'
 import { insertPostbackLog, type PostbackLogEntry } from '../postbacks/log.js'
 import { resolveNetwork } from '../postbacks/network.js'
 import {
@@ -113,11 +113,11 @@ export async function replayOne(
     txNames = profile.params.tx_id
     refuseNestedFields(params, profile.params)
     refuseRedactedFields(params, profile.params)
-    let postback = parsePostback(params, profile)
+    let postback = parsePostback(params, profile, deps.networks.allSecrets())
     // As the live route does: a reversal under a new id is aimed at the conversion it reverses.
     if (profile.reversalLink)
       postback = await linkReversal(deps.pool, postback, profile.reversalLink)
-    const context = { ...log, network: profile.name }
+    const context = { ...log, network: profile.name, warnings: fieldWarnings(params, profile) }
     if (postback.test && !profile.creditTests) {
       const message = 'test postback (the network flagged it): logged, not credited'
       const replayLogId = await insertPostbackLog(deps.pool, {

@@ -29,15 +29,19 @@ let testDb: TestDatabase
 let app: FastifyInstance
 const logLines: string[] = []
 let cookie = ''
+let networks: NetworkRegistry
+let config: ReturnType<typeof testConfig>
+const ACME_KEY = 'acme-secret-key-for-input'
 
 before(async () => {
   testDb = await createTestDatabase()
-  const config = testConfig({ ...testDb.env, POSTBACK_SECRET: SECRET, PUBLIC_URL, ADMIN_TOKEN })
-  const networks = new NetworkRegistry([
+  config = testConfig({ ...testDb.env, POSTBACK_SECRET: SECRET, PUBLIC_URL, ADMIN_TOKEN })
+  networks = new NetworkRegistry([
     defaultProfile(config, [SECRET]),
     buildProfile('bitlabs', { preset: 'bitlabs', secrets: [BITLABS_KEY] }, config),
     buildProfile('tapjoy', { preset: 'tapjoy', secrets: [TAPJOY_KEY] }, config),
     buildProfile('wannads', { preset: 'wannads', secrets: [WANNADS_KEY] }, config),
+    buildProfile('acme', { secrets: [ACME_KEY], params: { offer_id: 'campaign' } }, config),
   ])
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -361,6 +365,45 @@ test('when the click id decides a reversal (Wannads uuid) and holds a macro, the
   assert.equal(await balance(user), 0)
   const fine = await app.inject(signedWannads(uniqueTx('wa'), '1', 'click-1'))
   assert.equal(fine.headers['x-postback-outcome'], 'credited')
+  assert.equal(await balance(user), 100)
+})
+
+test('when a refused postback with a macro in sub2 is replayed from the dashboard, then the accepted replay row carries the warning', async () => {
+  const user = uniqueTx('acme-user')
+  const tx = uniqueTx('acme')
+  const since = await lastLogId()
+  const refused = await app.inject(
+    `/api/postback/acme?secret=${ACME_KEY}&tx_id=${tx}&offer=o1&payout=1&user_id=${user}&sub2=%25%25SUB2%25%25`,
+  )
+  assert.equal(refused.headers['x-postback-outcome'], 'MISSING_FIELD')
+  const [row] = await logSince(since)
+  // The operator adds the alias the network uses, then replays.
+  const fixed = networks
+    .names()
+    .map((name) =>
+      name === 'acme'
+        ? buildProfile(
+            'acme',
+            { secrets: [ACME_KEY], params: { offer_id: ['campaign', 'offer'] } },
+            config,
+          )
+        : (networks.get(name) as NonNullable<ReturnType<typeof networks.get>>),
+    )
+  networks.replace(fixed)
+  const page = await app.inject({ url: `/dashboard/postbacks/${row?.id}`, headers: { cookie } })
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
+  const replay = await app.inject({
+    method: 'POST',
+    url: `/dashboard/postbacks/${row?.id}/replay`,
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _csrf: csrf }).toString(),
+  })
+  assert.equal(replay.statusCode, 303, replay.body)
+  const rows = await logSince(row?.id ?? '0')
+  assert.deepEqual(
+    rows.map((r) => [r.outcome, r.warnings?.map((w) => w.field)]),
+    [['credited', ['sub2']]],
+  )
   assert.equal(await balance(user), 100)
 })
 
