@@ -2,10 +2,15 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
-import { verifyLedger } from '../../src/operations/verify-ledger.js'
-import { ADMIN_TOKEN, consistentBalance, SECRET, uniqueTx } from '../helpers/app.js'
-import { createTestDatabase, type TestDatabase, USING_REAL_POSTGRES } from '../helpers/database.js'
-import { type RunningServer, startServer } from '../helpers/server.js'
+import { verifyLedger } from '../src/operations/verify-ledger.js'
+import { ADMIN_TOKEN, consistentBalance, SECRET, uniqueTx } from '../test/helpers/app.js'
+import {
+  createTestDatabase,
+  type TestDatabase,
+  USING_REAL_POSTGRES,
+} from '../test/helpers/database.js'
+import { type RunningServer, startServer } from '../test/helpers/server.js'
+import { report } from './harness.js'
 
 // Conflicting lifecycle changes of one conversion on two real server processes, made to collide
 // deterministically: a third session holds the conversion's row lock while both requests queue
@@ -33,6 +38,14 @@ before(async () => {
   instances.unbatched = [c, d]
 })
 after(async () => {
+  if (!skip)
+    report('lifecycle-races', {
+      instances: 4,
+      held_lock_ms: HOLD_MS,
+      cases: 8,
+      settled,
+      violations: 0,
+    })
   await Promise.all([...instances.batched, ...instances.unbatched].map((server) => server.stop()))
   await testDb?.drop()
 })
@@ -89,9 +102,11 @@ async function behindHeldLock<A, B>(
   }
 }
 
+let settled = 0
 async function assertLedgerClean() {
   const failed = (await verifyLedger(testDb.db.pool)).filter((check) => check.violations > 0)
   assert.deepEqual(failed, [], 'verify-ledger finds no violation')
+  settled += 1
 }
 
 for (const mode of ['batched', 'unbatched'] as const) {
