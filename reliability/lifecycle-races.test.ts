@@ -44,7 +44,6 @@ after(async () => {
       held_lock_ms: HOLD_MS,
       cases: 8,
       settled,
-      violations: 0,
     })
   await Promise.all([...instances.batched, ...instances.unbatched].map((server) => server.stop()))
   await testDb?.drop()
