@@ -12,13 +12,28 @@ import {
   recordPostback,
 } from './record.js'
 
+/**
+ * Records a postback. `abandoned` tells that its caller has been answered already (the route's
+ * deadline passed): a postback still waiting for its lane is then dropped, not written, so a
+ * 503 means "not recorded" wherever it can and an overloaded lane sheds work nobody awaits.
+ */
 export type Recorder = (
   postback: Postback,
   policy: RecordPolicy,
   log: LogContext,
+  abandoned?: AbortSignal,
 ) => Promise<RecordResult>
 
-type Waiting = BatchItem & { resolve(result: RecordResult): void; reject(error: unknown): void }
+type Waiting = BatchItem & {
+  abandoned: AbortSignal | undefined
+  resolve(result: RecordResult): void
+  reject(error: unknown): void
+}
+
+/** Its caller gave up before its lane reached it; nothing of it was written. */
+export class PostbackAbandoned extends Error {
+  override name = 'PostbackAbandoned'
+}
 
 export type GroupCommitOptions = {
   /** How long an idle lane's first postback waits for company; 0 writes it at once. */
@@ -51,9 +66,9 @@ export type GroupCommitOptions = {
  */
 export function createRecorder(pool: Pool, options: GroupCommitOptions): Recorder {
   const lanes = Array.from({ length: Math.max(1, options.lanes) }, () => createLane(pool, options))
-  return (postback, policy, log) => {
+  return (postback, policy, log, abandoned) => {
     const lane = lanes[laneOf(postback.network, postback.txId, lanes.length)] as Recorder
-    return lane(postback, policy, log)
+    return lane(postback, policy, log, abandoned)
   }
 }
 
@@ -100,7 +115,13 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
   }
 
   async function flush() {
-    if (writing || waiting.length === 0) return
+    if (writing) return
+    waiting = waiting.filter((item) => {
+      if (!item.abandoned?.aborted) return true
+      item.reject(new PostbackAbandoned('its caller was answered before its lane reached it'))
+      return false
+    })
+    if (waiting.length === 0) return
     writing = true
     const batch = waiting.slice(0, options.maxBatch)
     waiting = waiting.slice(batch.length)
@@ -144,9 +165,9 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
     }
   }
 
-  return (postback, policy, log) =>
+  return (postback, policy, log, abandoned) =>
     new Promise<RecordResult>((resolve, reject) => {
-      waiting.push({ postback, policy, log, resolve, reject })
+      waiting.push({ postback, policy, log, abandoned, resolve, reject })
       schedule()
     })
 }

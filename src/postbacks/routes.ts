@@ -81,6 +81,18 @@ export async function postbackRoutes(
   })
   const deadline = <T>(work: Promise<T>) =>
     withDeadline(work, config.POSTBACK_TIMEOUT_MS, databaseUnavailable)
+  /** Records within the deadline; a postback still queued when it passes is dropped, not written. */
+  const recordInTime: typeof record = (postback, policy, log) => {
+    const abandoned = new AbortController()
+    return withDeadline(
+      record(postback, policy, log, abandoned.signal),
+      config.POSTBACK_TIMEOUT_MS,
+      () => {
+        abandoned.abort()
+        return databaseUnavailable()
+      },
+    )
+  }
 
   // Bodies are kept as received: repeated form parameters survive to the ambiguity check,
   // signatures can cover the raw bytes, and the log stores what came. Only form and JSON.
@@ -204,7 +216,7 @@ export async function postbackRoutes(
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)
     const policy = policyOf(profile, config, deliveries?.rules)
-    const result = await deadline(record(postback, policy, log))
+    const result = await recordInTime(postback, policy, log)
     if (result.deliveries > 0) deliveries?.wake()
     metrics.points(result.points < 0n ? 'reversed' : 'credited', profile.name, result.points)
     return sendOutcome(request, reply, { ...result, txId: postback.txId }, profile)
