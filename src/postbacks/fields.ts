@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { type FieldProblem, HttpError } from '../http/errors.js'
+import { holdsSecret } from '../http/redact.js'
 import { multiplyDecimals, pointsFor } from '../ledger/decimal.js'
 import { FIELDS, type Field, type NetworkProfile } from '../networks/profile.js'
 import { clip, type Params, pickValue } from './params.js'
@@ -176,7 +177,7 @@ function valueProblem(
   secrets: readonly string[],
   macroRefused: boolean,
 ): FieldProblem | undefined {
-  if (secrets.some((secret) => secret !== '' && value.includes(secret))) {
+  if (holdsSecret(value, secrets)) {
     return {
       field,
       code: 'SECRET_IN_FIELD',
