@@ -1,25 +1,30 @@
 import type { PoolClient } from 'pg'
 import { type DeliveryRow, deliveryRowsFor, enqueueDeliveryRows } from '../delivery/outbox.js'
 import { type BatchRow, keyOf, type LedgerWrite, readBatchState, writeBatch } from './batch-sql.js'
+import type { LogContext, Postback, RecordPolicy, RecordResult } from './postback.js'
+import { reviewPayout, withMismatch } from './review.js'
 import {
-  type LogContext,
-  type Postback,
-  QUEUED_OUTCOMES,
-  type RecordPolicy,
-  type RecordResult,
-  reviewPayout,
-  withMismatch,
-} from './record.js'
-import { type ConversionStatus, type Decision, decideTransition } from './transitions.js'
+  type ConversionStatus,
+  type Decision,
+  decideTransition,
+  type Outcome,
+} from './transitions.js'
 
-// Many postbacks in one transaction and a fixed number of statements, whatever the batch size:
-// lock what exists, decide every postback in arrival order in memory (with the same pure
-// transition function as the one-at-a-time path), then write conversions, ledger and log in one
-// statement (and the outbox in another when a delivery rule matched). A postback for a
-// transaction seen earlier in the batch sees its effect, so duplicates and conflicting
-// transitions resolve exactly as they would one after another.
+// Postbacks in one transaction and a fixed number of statements, whatever their number: lock
+// what exists, decide every postback in arrival order in memory (the pure transition function),
+// then write conversions, ledger and log in one statement (and the outbox in another when a
+// delivery rule matched). A postback for a transaction seen earlier in the batch sees its
+// effect, so duplicates and conflicting transitions resolve exactly as one after another would.
 
 export type BatchItem = { postback: Postback; policy: RecordPolicy; log: LogContext }
+
+// A repeat changes nothing, so it notifies no one.
+export const QUEUED_OUTCOMES: ReadonlySet<Outcome> = new Set([
+  'credited',
+  'reversed',
+  'held',
+  'recorded',
+])
 
 type Row = BatchRow
 type Effect = { row: Row; decision: Decision; moved: bigint; statusAfter: ConversionStatus }
@@ -75,7 +80,7 @@ export async function applyBatch(
       moneyUser = row.userId ?? p.userId
       if (decision.outcome === 'duplicate') decision = withMismatch(decision, row, p)
       else if (decision.status && decision.status !== row.status) {
-        // The same change updateConversion makes on the one-at-a-time path.
+        // An approval carries the network's final payout; other transitions keep the recorded one.
         row.changed = true
         row.status = decision.status
         row.networkStatus = p.networkStatus

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg'
-import { LOG_COLUMN_TYPES, LOG_COLUMNS, logValues, type PostbackLogEntry } from './log.js'
-import type { Postback } from './record.js'
+import { LOG_COLUMNS, type PostbackLogEntry } from './log.js'
+import type { Postback } from './postback.js'
 import type { ConversionStatus } from './transitions.js'
 
 // The two round trips of a group commit besides BEGIN and COMMIT: one read (lock what exists,
@@ -126,6 +126,138 @@ export class BatchConflict extends Error {
   override name = 'BatchConflict'
 }
 
+type Column<T> = { name: string; type: string; value(item: T): unknown }
+type WriteInput = {
+  fresh: readonly BatchRow[]
+  changed: readonly BatchRow[]
+  existing: readonly BatchRow[]
+  ledger: readonly LedgerWrite[]
+  log: readonly { entry: PostbackLogEntry; row: BatchRow }[]
+}
+
+/** The postback that creates a new row: its fields are what gets inserted. */
+const firstOf = (row: BatchRow) => row.first as Postback
+
+const NEW_CONVERSION: readonly Column<BatchRow>[] = [
+  { name: 'network', type: 'text', value: (r) => r.network },
+  { name: 'tx_id', type: 'text', value: (r) => r.txId },
+  { name: 'offer_id', type: 'text', value: (r) => firstOf(r).offerId },
+  { name: 'user_id', type: 'text', value: (r) => r.userId },
+  { name: 'click_id', type: 'text', value: (r) => firstOf(r).clickId },
+  { name: 'payout', type: 'numeric', value: (r) => r.payout },
+  { name: 'currency', type: 'text', value: (r) => firstOf(r).currency },
+  { name: 'points', type: 'bigint', value: (r) => r.points.toString() },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'network_status', type: 'text', value: (r) => r.networkStatus },
+  { name: 'hold_reason', type: 'text', value: (r) => r.holdReason },
+  ...[0, 1, 2, 3, 4].map((i) => ({
+    name: `sub${i + 1}`,
+    type: 'text',
+    value: (r: BatchRow) => firstOf(r).subs[i] ?? null,
+  })),
+  { name: 'ip', type: 'text', value: (r) => firstOf(r).ip },
+  { name: 'network_datetime', type: 'text', value: (r) => firstOf(r).datetime },
+  { name: 'reward', type: 'text', value: (r) => firstOf(r).reward },
+  { name: 'credit_user', type: 'text', value: (r) => r.creditUser },
+  { name: 'credit_points', type: 'bigint', value: (r) => r.creditPoints?.toString() ?? null },
+  { name: 'reversed', type: 'boolean', value: (r) => r.reversed },
+]
+
+/** What a decision may change on an existing row (id first: it is the key, not a change). */
+const CHANGED_CONVERSION: readonly Column<BatchRow>[] = [
+  { name: 'id', type: 'bigint', value: (r) => r.id },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'network_status', type: 'text', value: (r) => r.networkStatus },
+  { name: 'hold_reason', type: 'text', value: (r) => r.holdReason },
+  { name: 'payout', type: 'numeric', value: (r) => r.payout },
+  { name: 'points', type: 'bigint', value: (r) => r.points.toString() },
+  { name: 'user_id', type: 'text', value: (r) => r.userId },
+  { name: 'credit_user', type: 'text', value: (r) => r.creditUser },
+  { name: 'credit_points', type: 'bigint', value: (r) => r.creditPoints?.toString() ?? null },
+  { name: 'reversed', type: 'boolean', value: (r) => r.reversed },
+]
+
+const EXISTING_KEY: readonly Column<BatchRow>[] = [
+  { name: 'id', type: 'bigint', value: (r) => r.id },
+  { name: 'network', type: 'text', value: (r) => r.network },
+  { name: 'tx_id', type: 'text', value: (r) => r.txId },
+]
+
+const LEDGER_ENTRY: readonly Column<LedgerWrite>[] = [
+  { name: 'user_id', type: 'text', value: (e) => e.user },
+  { name: 'network', type: 'text', value: (e) => e.row.network },
+  { name: 'tx_id', type: 'text', value: (e) => e.row.txId },
+  { name: 'kind', type: 'text', value: (e) => e.kind },
+  { name: 'points', type: 'bigint', value: (e) => e.points.toString() },
+]
+
+type LogWrite = WriteInput['log'][number]
+const LOG_ROW: readonly Column<LogWrite>[] = [
+  { name: 'key_network', type: 'text', value: ({ row }) => row.network },
+  { name: 'key_tx', type: 'text', value: ({ row }) => row.txId },
+  ...LOG_COLUMNS.map((column) => ({
+    name: column.name,
+    type: column.type,
+    value: ({ entry }: LogWrite) => column.value(entry),
+  })),
+]
+
+// One array parameter per column, numbered in the order the text names them: the statement's
+// text is the same for every batch, so each connection prepares and plans it once.
+const parameters: ((input: WriteInput) => unknown[])[] = []
+function unnestOf<T>(columns: readonly Column<T>[], list: (input: WriteInput) => readonly T[]) {
+  const arrays = columns.map((column) => {
+    parameters.push((input) => list(input).map((item) => column.value(item)))
+    return `$${parameters.length}::${column.type}[]`
+  })
+  return `unnest(${arrays.join(', ')})`
+}
+const names = (columns: readonly Column<unknown>[]) => columns.map((c) => c.name).join(', ')
+const logNames = LOG_COLUMNS.map((c) => c.name)
+
+const WRITE_BATCH = `WITH ins AS (
+  INSERT INTO conversions (${names(NEW_CONVERSION)})
+  SELECT * FROM ${unnestOf(NEW_CONVERSION, (i) => i.fresh)}
+  ON CONFLICT (network, tx_id) DO NOTHING
+  RETURNING id, network, tx_id
+), upd AS (
+  UPDATE conversions c SET
+    ${CHANGED_CONVERSION.slice(1)
+      .map((c) => `${c.name} = u.${c.name}`)
+      .join(', ')},
+    updated_at = now()
+  FROM ${unnestOf(CHANGED_CONVERSION, (i) => i.changed)} AS u(${names(CHANGED_CONVERSION)})
+  WHERE c.id = u.id
+  RETURNING c.id
+), ids AS (
+  SELECT id, network, tx_id FROM ins
+  UNION ALL
+  SELECT * FROM ${unnestOf(EXISTING_KEY, (i) => i.existing)} AS e(${names(EXISTING_KEY)})
+), entry AS (
+  INSERT INTO ledger_entries (user_id, conversion_id, kind, points)
+  SELECT l.user_id, ids.id, l.kind, l.points
+  FROM ${unnestOf(LEDGER_ENTRY, (i) => i.ledger)} WITH ORDINALITY AS l(${names(LEDGER_ENTRY)}, ord)
+  JOIN ids ON ids.network = l.network AND ids.tx_id = l.tx_id
+  ORDER BY l.ord
+  ON CONFLICT DO NOTHING
+  RETURNING user_id, points
+), balance AS (
+  INSERT INTO balances AS b (user_id, points)
+  SELECT user_id, sum(points) FROM entry GROUP BY user_id ORDER BY user_id
+  ON CONFLICT (user_id) DO UPDATE SET points = b.points + EXCLUDED.points, updated_at = now()
+), logged AS (
+  INSERT INTO postback_log (${logNames.join(', ')})
+  SELECT ${logNames.map((name) => (name === 'conversion_id' ? 'ids.id' : `t.${name}`)).join(', ')}
+  FROM ${unnestOf(LOG_ROW, (i) => i.log)} WITH ORDINALITY AS t(${names(LOG_ROW)}, ord)
+  LEFT JOIN ids ON ids.network = t.key_network AND ids.tx_id = t.key_tx
+  ORDER BY t.ord
+  RETURNING id
+)
+SELECT (SELECT json_agg(json_build_object('id', id::text, 'network', network, 'tx_id', tx_id))
+        FROM ins) AS inserted,
+       (SELECT count(*)::int FROM entry) AS entries,
+       (SELECT array_agg(id::text ORDER BY id) FROM logged) AS log_ids`
+
 /**
  * New conversions, changed conversions, ledger entries with their balances, and the log rows,
  * in one statement. New rows get their ids; returns the log ids in the entries' order.
@@ -141,219 +273,22 @@ export async function writeBatch(
   const fresh = rows
     .filter((row) => row.id === null)
     .sort((a, b) => compareKeys(keyOf(a.network, a.txId), keyOf(b.network, b.txId)))
-  const changed = rows.filter((row) => row.id !== null && row.changed)
-  const existing = rows.filter((row) => row.id !== null)
-  // Parameters are numbered in the order they are written into the text, never by hand.
-  const values: unknown[] = []
-  const $ = (value: unknown[], type: string) => {
-    values.push(value)
-    return `$${values.length}::${type}[]`
+  const input: WriteInput = {
+    fresh,
+    changed: rows.filter((row) => row.id !== null && row.changed),
+    existing: rows.filter((row) => row.id !== null),
+    ledger,
+    log,
   }
-  const of = <T>(list: readonly BatchRow[], pick: (row: BatchRow, first: Postback) => T) =>
-    list.map((row) => pick(row, row.first as Postback))
-  const logRows = log.map(({ entry }) => logValues(entry))
-  const logColumns = LOG_COLUMNS.split(',').map((name) => name.trim())
-  const logArrays = LOG_COLUMN_TYPES.map((type, i) =>
-    $(
-      logRows.map((row) => row[i]),
-      type,
-    ),
-  )
-  const logKeys = [
-    $(
-      log.map(({ row }) => row.network),
-      'text',
-    ),
-    $(
-      log.map(({ row }) => row.txId),
-      'text',
-    ),
-  ]
   const { rows: result } = await client.query<{
     inserted: { id: string; network: string; tx_id: string }[] | null
     entries: number
     log_ids: string[] | null
-  }>(
-    `WITH ins AS (
-       INSERT INTO conversions
-         (network, tx_id, offer_id, user_id, click_id, payout, currency, points, status,
-          network_status, hold_reason, sub1, sub2, sub3, sub4, sub5, ip, network_datetime, reward,
-          credit_user, credit_points, reversed)
-       SELECT * FROM unnest(${$(
-         of(fresh, (r) => r.network),
-         'text',
-       )}, ${$(
-         of(fresh, (r) => r.txId),
-         'text',
-       )},
-         ${$(
-           of(fresh, (_, p) => p.offerId),
-           'text',
-         )}, ${$(
-           of(fresh, (r) => r.userId),
-           'text',
-         )},
-         ${$(
-           of(fresh, (_, p) => p.clickId),
-           'text',
-         )}, ${$(
-           of(fresh, (r) => r.payout),
-           'numeric',
-         )},
-         ${$(
-           of(fresh, (_, p) => p.currency),
-           'text',
-         )}, ${$(
-           of(fresh, (r) => r.points.toString()),
-           'bigint',
-         )},
-         ${$(
-           of(fresh, (r) => r.status),
-           'text',
-         )}, ${$(
-           of(fresh, (r) => r.networkStatus),
-           'text',
-         )},
-         ${$(
-           of(fresh, (r) => r.holdReason),
-           'text',
-         )},
-         ${[0, 1, 2, 3, 4]
-           .map((i) =>
-             $(
-               of(fresh, (_, p) => p.subs[i] ?? null),
-               'text',
-             ),
-           )
-           .join(', ')},
-         ${$(
-           of(fresh, (_, p) => p.ip),
-           'text',
-         )}, ${$(
-           of(fresh, (_, p) => p.datetime),
-           'text',
-         )},
-         ${$(
-           of(fresh, (_, p) => p.reward),
-           'text',
-         )}, ${$(
-           of(fresh, (r) => r.creditUser),
-           'text',
-         )},
-         ${$(
-           of(fresh, (r) => r.creditPoints?.toString() ?? null),
-           'bigint',
-         )},
-         ${$(
-           of(fresh, (r) => r.reversed),
-           'boolean',
-         )})
-       ON CONFLICT (network, tx_id) DO NOTHING
-       RETURNING id, network, tx_id
-     ), upd AS (
-       UPDATE conversions c SET
-         status = u.status, network_status = u.network_status, hold_reason = u.hold_reason,
-         payout = u.payout, points = u.points, user_id = u.user_id, credit_user = u.credit_user,
-         credit_points = u.credit_points, reversed = u.reversed, updated_at = now()
-       FROM unnest(${$(
-         of(changed, (r) => r.id),
-         'bigint',
-       )}, ${$(
-         of(changed, (r) => r.status),
-         'text',
-       )},
-                   ${$(
-                     of(changed, (r) => r.networkStatus),
-                     'text',
-                   )}, ${$(
-                     of(changed, (r) => r.holdReason),
-                     'text',
-                   )},
-                   ${$(
-                     of(changed, (r) => r.payout),
-                     'numeric',
-                   )}, ${$(
-                     of(changed, (r) => r.points.toString()),
-                     'bigint',
-                   )},
-                   ${$(
-                     of(changed, (r) => r.userId),
-                     'text',
-                   )}, ${$(
-                     of(changed, (r) => r.creditUser),
-                     'text',
-                   )},
-                   ${$(
-                     of(changed, (r) => r.creditPoints?.toString() ?? null),
-                     'bigint',
-                   )},
-                   ${$(
-                     of(changed, (r) => r.reversed),
-                     'boolean',
-                   )})
-         AS u(id, status, network_status, hold_reason, payout, points, user_id, credit_user,
-              credit_points, reversed)
-       WHERE c.id = u.id
-       RETURNING c.id
-     ), ids AS (
-       SELECT id, network, tx_id FROM ins
-       UNION ALL
-       SELECT * FROM unnest(${$(
-         of(existing, (r) => r.id),
-         'bigint',
-       )}, ${$(
-         of(existing, (r) => r.network),
-         'text',
-       )},
-                            ${$(
-                              of(existing, (r) => r.txId),
-                              'text',
-                            )}) AS e(id, network, tx_id)
-     ), entry AS (
-       INSERT INTO ledger_entries (user_id, conversion_id, kind, points)
-       SELECT l.user_id, ids.id, l.kind, l.points
-       FROM unnest(${$(
-         ledger.map((e) => e.user),
-         'text',
-       )}, ${$(
-         ledger.map((e) => e.row.network),
-         'text',
-       )},
-                   ${$(
-                     ledger.map((e) => e.row.txId),
-                     'text',
-                   )}, ${$(
-                     ledger.map((e) => e.kind),
-                     'text',
-                   )},
-                   ${$(
-                     ledger.map((e) => e.points.toString()),
-                     'bigint',
-                   )})
-         WITH ORDINALITY AS l(user_id, network, tx_id, kind, points, ord)
-       JOIN ids ON ids.network = l.network AND ids.tx_id = l.tx_id
-       ORDER BY l.ord
-       ON CONFLICT DO NOTHING
-       RETURNING user_id, points
-     ), balance AS (
-       INSERT INTO balances AS b (user_id, points)
-       SELECT user_id, sum(points) FROM entry GROUP BY user_id ORDER BY user_id
-       ON CONFLICT (user_id) DO UPDATE SET points = b.points + EXCLUDED.points, updated_at = now()
-     ), logged AS (
-       INSERT INTO postback_log (${logColumns.join(', ')})
-       SELECT ${logColumns.map((name) => (name === 'conversion_id' ? 'ids.id' : `t.${name}`)).join(', ')}
-       FROM unnest(${logKeys.join(', ')}, ${logArrays.join(', ')})
-         WITH ORDINALITY AS t(key_network, key_tx, ${logColumns.join(', ')}, ord)
-       LEFT JOIN ids ON ids.network = t.key_network AND ids.tx_id = t.key_tx
-       ORDER BY t.ord
-       RETURNING id
-     )
-     SELECT (SELECT json_agg(json_build_object('id', id::text, 'network', network, 'tx_id', tx_id))
-             FROM ins) AS inserted,
-            (SELECT count(*)::int FROM entry) AS entries,
-            (SELECT array_agg(id::text ORDER BY id) FROM logged) AS log_ids`,
-    values,
-  )
+  }>({
+    name: 'batch-write',
+    text: WRITE_BATCH,
+    values: parameters.map((values) => values(input)),
+  })
   const written = result[0]
   const inserted = written?.inserted ?? []
   // A conflict means another writer got there first (a new row), or our locked view of the

@@ -4,7 +4,7 @@ import { holdsSecret } from '../http/redact.js'
 import { multiplyDecimals, pointsFor } from '../ledger/decimal.js'
 import { FIELDS, type Field, type NetworkProfile } from '../networks/profile.js'
 import { clip, type Params, pickValue } from './params.js'
-import type { Postback } from './record.js'
+import type { Postback } from './postback.js'
 import type { NetworkStatus } from './transitions.js'
 
 // A macro left unreplaced in these would credit the wrong thing: refused. Elsewhere the value is

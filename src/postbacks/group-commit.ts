@@ -1,16 +1,9 @@
 import type { Pool } from 'pg'
 import type { Logger } from 'pino'
-import { isDatabaseUnavailable, UNIQUE_VIOLATION } from '../db/errors.js'
-import { withTransaction } from '../db/transaction.js'
-import { applyBatch, type BatchItem } from './apply-batch.js'
-import { BatchConflict } from './batch-sql.js'
-import {
-  type LogContext,
-  type Postback,
-  type RecordPolicy,
-  type RecordResult,
-  recordPostback,
-} from './record.js'
+import { isDatabaseUnavailable } from '../db/errors.js'
+import type { BatchItem } from './apply-batch.js'
+import type { LogContext, Postback, RecordPolicy, RecordResult } from './postback.js'
+import { recordPostback, recordPostbacks } from './record.js'
 
 /**
  * Records a postback. `abandoned` tells that its caller has been answered already (the route's
@@ -84,17 +77,6 @@ function laneOf(network: string, txId: string, count: number): number {
   return (hash >>> 0) % count
 }
 
-// A batch that keeps losing races is applied one by one (each of those retries on its own).
-const RACE_ATTEMPTS = 3
-const DEADLOCK_DETECTED = '40P01'
-const SERIALIZATION_FAILURE = '40001'
-
-function isLostRace(error: unknown): boolean {
-  if (error instanceof BatchConflict) return true
-  const code = (error as { code?: unknown }).code
-  return code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE || code === UNIQUE_VIOLATION
-}
-
 function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
   let waiting: Waiting[] = []
   let timer: NodeJS.Timeout | undefined
@@ -135,32 +117,28 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
   }
 
   async function write(batch: Waiting[]) {
-    for (let attempt = 1; ; attempt++) {
+    try {
+      const results = await recordPostbacks(pool, batch)
+      options.onBatch?.(batch.length, false)
+      for (const [i, item] of batch.entries()) item.resolve(results[i] as RecordResult)
+      return
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        for (const item of batch) item.reject(error)
+        return
+      }
+      options.log.warn(
+        { err: { message: (error as Error).message }, batch: batch.length },
+        'group commit failed; applying its postbacks one by one',
+      )
+    }
+    // One failing postback must not fail the others: each alone, as a batch of one.
+    options.onBatch?.(batch.length, true)
+    for (const item of batch) {
       try {
-        const results = await withTransaction(pool, (client) => applyBatch(client, batch))
-        options.onBatch?.(batch.length, false)
-        for (const [i, item] of batch.entries()) item.resolve(results[i] as RecordResult)
-        return
-      } catch (error) {
-        if (isDatabaseUnavailable(error)) {
-          for (const item of batch) item.reject(error)
-          return
-        }
-        // Another writer got there first: the next read sees its rows, so decide again.
-        if (isLostRace(error) && attempt < RACE_ATTEMPTS) continue
-        options.log.warn(
-          { err: { message: (error as Error).message }, batch: batch.length, attempt },
-          'group commit failed; applying its postbacks one by one',
-        )
-        options.onBatch?.(batch.length, true)
-        for (const item of batch) {
-          try {
-            item.resolve(await recordPostback(pool, item.postback, item.policy, item.log))
-          } catch (single) {
-            item.reject(single)
-          }
-        }
-        return
+        item.resolve(await recordPostback(pool, item.postback, item.policy, item.log))
+      } catch (single) {
+        item.reject(single)
       }
     }
   }

@@ -61,67 +61,63 @@ function clean(text: string | null, max = MAX_TEXT): string | null {
   return safe.length > max ? `${safe.slice(0, max)}…` : safe
 }
 
+/**
+ * The log's columns, each with its SQL type and the value an entry gives it: the one spec from
+ * which the single insert and a group commit's unnest write are both generated.
+ */
+export const LOG_COLUMNS: readonly {
+  name: string
+  type: string
+  value(entry: PostbackLogEntry): unknown
+}[] = [
+  { name: 'network', type: 'text', value: (e) => clean(e.network, 64) },
+  { name: 'method', type: 'text', value: (e) => e.method },
+  { name: 'path', type: 'text', value: (e) => clean(e.path, 512) },
+  { name: 'query', type: 'text', value: (e) => clean(e.query) },
+  { name: 'body', type: 'text', value: (e) => clean(e.body) },
+  {
+    name: 'headers',
+    type: 'jsonb',
+    value: (e) =>
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(e.headers).map(([name, value]) => [name, clean(value, 512)]),
+        ),
+      ),
+  },
+  { name: 'source_ip', type: 'text', value: (e) => clean(e.sourceIp, 64) },
+  { name: 'status_code', type: 'int', value: (e) => e.statusCode },
+  { name: 'outcome', type: 'text', value: (e) => e.outcome },
+  { name: 'message', type: 'text', value: (e) => clean(e.message, 1024) },
+  { name: 'tx_id', type: 'text', value: (e) => clean(e.txId, 255) },
+  { name: 'conversion_id', type: 'bigint', value: (e) => e.conversionId },
+  { name: 'replay_of', type: 'bigint', value: (e) => e.replayOf ?? null },
+  { name: 'replayed_by', type: 'text', value: (e) => clean(e.replayedBy ?? null, 255) },
+  { name: 'caller_verified', type: 'bool', value: (e) => e.callerVerified },
+  {
+    name: 'warnings',
+    type: 'jsonb',
+    value: (e) =>
+      e.warnings && e.warnings.length > 0
+        ? JSON.stringify(
+            e.warnings.map((w) => ({ ...w, message: clean(w.message, 512) })).slice(0, 20),
+          )
+        : null,
+  },
+]
+
+const INSERT_LOG = `INSERT INTO postback_log (${LOG_COLUMNS.map((c) => c.name).join(', ')})
+  VALUES (${LOG_COLUMNS.map((c, i) => `$${i + 1}::${c.type}`).join(', ')})
+  RETURNING id`
+
 export async function insertPostbackLog(
   db: Pool | PoolClient,
   entry: PostbackLogEntry,
 ): Promise<string> {
   const { rows } = await db.query<{ id: string }>({
     name: 'insert-postback-log',
-    text: `INSERT INTO postback_log
-       (${LOG_COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     RETURNING id`,
-    values: logValues(entry),
+    text: INSERT_LOG,
+    values: LOG_COLUMNS.map((column) => column.value(entry)),
   })
   return rows[0]?.id ?? ''
-}
-
-/** The log's columns in the order logValues gives them (also for a group commit's write). */
-export const LOG_COLUMNS = `network, method, path, query, body, headers, source_ip, status_code, outcome, message,
-  tx_id, conversion_id, replay_of, replayed_by, caller_verified, warnings`
-export const LOG_COLUMN_TYPES = [
-  'text',
-  'text',
-  'text',
-  'text',
-  'text',
-  'jsonb',
-  'text',
-  'int',
-  'text',
-  'text',
-  'text',
-  'bigint',
-  'bigint',
-  'text',
-  'bool',
-  'jsonb',
-] as const
-
-export function logValues(entry: PostbackLogEntry): unknown[] {
-  const headers = Object.fromEntries(
-    Object.entries(entry.headers).map(([name, value]) => [name, clean(value, 512)]),
-  )
-  return [
-    clean(entry.network, 64),
-    entry.method,
-    clean(entry.path, 512),
-    clean(entry.query),
-    clean(entry.body),
-    JSON.stringify(headers),
-    clean(entry.sourceIp, 64),
-    entry.statusCode,
-    entry.outcome,
-    clean(entry.message, 1024),
-    clean(entry.txId, 255),
-    entry.conversionId,
-    entry.replayOf ?? null,
-    clean(entry.replayedBy ?? null, 255),
-    entry.callerVerified,
-    entry.warnings && entry.warnings.length > 0
-      ? JSON.stringify(
-          entry.warnings.map((w) => ({ ...w, message: clean(w.message, 512) })).slice(0, 20),
-        )
-      : null,
-  ]
 }

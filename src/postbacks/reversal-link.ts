@@ -1,5 +1,5 @@
 import type { Pool } from 'pg'
-import type { Postback } from './record.js'
+import type { Postback } from './postback.js'
 
 // Some networks reverse a conversion under a new transaction id: Wannads' rejection carries the
 // original's click id (uuid), Kiwiwall's chargeback its user, offer and (negative) amount. The
