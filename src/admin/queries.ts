@@ -1,13 +1,11 @@
 import type { Pool } from 'pg'
-import { type Conversion, lockConversion, searchConversions } from '../conversions/rows.js'
-import { withTransaction } from '../db/transaction.js'
-import { enqueueDeliveries } from '../delivery/outbox.js'
-import type { DeliveryRules } from '../delivery/rules.js'
+import type { ReviewResult } from '../conversions/review.js'
+import { type Conversion, searchConversions } from '../conversions/rows.js'
 import { HttpError } from '../http/errors.js'
 import { normalizeDecimal } from '../ledger/decimal.js'
-import { creditConversion } from '../ledger/ledger.js'
 import { balanceOf, ledgerOfUser } from '../ledger/rows.js'
-import type { StoredPostbackLogRow } from '../postbacks/log.js'
+import { listLog } from '../postback-log/queries.js'
+import type { LogEntry } from '../postback-log/rows.js'
 
 export type Page = { limit: number; before?: string }
 
@@ -79,35 +77,36 @@ export async function listConversions(pool: Pool, filter: ConversionFilter, page
 export type PostbackFilter = { outcome?: string; network?: string }
 
 export async function listPostbacks(pool: Pool, filter: PostbackFilter, page: Page) {
-  const { rows } = await pool.query<Omit<StoredPostbackLogRow, 'replay_of' | 'replayed_by'>>(
-    `SELECT id, received_at, network, method, path, query, body, headers, source_ip, status_code, outcome,
-            message, tx_id, conversion_id, caller_verified, warnings
-     FROM postback_log
-     WHERE ($1::text IS NULL OR outcome = $1) AND ($2::text IS NULL OR network = $2)
-       AND ($3::bigint IS NULL OR id < $3::bigint)
-     ORDER BY id DESC LIMIT $4`,
-    [filter.outcome ?? null, filter.network ?? null, page.before ?? null, page.limit],
+  const entries = await listLog(
+    pool,
+    { outcome: filter.outcome, network: filter.network, before: page.before },
+    page.limit,
   )
   return {
-    items: rows.map((row) => ({
-      id: row.id,
-      receivedAt: row.received_at.toISOString(),
-      network: row.network,
-      method: row.method,
-      path: row.path,
-      query: row.query,
-      body: row.body,
-      headers: row.headers,
-      sourceIp: row.source_ip,
-      statusCode: row.status_code,
-      outcome: row.outcome,
-      message: row.message,
-      txId: row.tx_id,
-      conversionId: row.conversion_id,
-      callerVerified: row.caller_verified,
-      warnings: row.warnings ?? [],
-    })),
-    nextBefore: rows.length === page.limit ? rows[rows.length - 1]?.id : undefined,
+    items: entries.map(logEntryAnswer),
+    nextBefore: entries.length === page.limit ? entries.at(-1)?.id : undefined,
+  }
+}
+
+/** A postback log row as the admin API answers it (see postbackLogAnswer in src/openapi/answers.ts). */
+function logEntryAnswer(entry: LogEntry) {
+  return {
+    id: entry.id,
+    receivedAt: entry.receivedAt.toISOString(),
+    network: entry.network,
+    method: entry.method,
+    path: entry.path,
+    query: entry.query,
+    body: entry.body,
+    headers: entry.headers,
+    sourceIp: entry.sourceIp,
+    statusCode: entry.statusCode,
+    outcome: entry.outcome,
+    message: entry.message,
+    txId: entry.txId,
+    conversionId: entry.conversionId,
+    callerVerified: entry.callerVerified,
+    warnings: entry.warnings,
   }
 }
 
@@ -132,40 +131,7 @@ export async function upsertOffer(
   }
 }
 
-/** Approves (credits) or rejects a conversion held for review; anything else is a 409. */
-export async function reviewConversion(
-  pool: Pool,
-  id: string,
-  verdict: 'approve' | 'reject',
-  deliveries?: DeliveryRules,
-) {
-  return withTransaction(pool, async (client) => {
-    const conversion = await lockConversion(client, id)
-    if (!conversion) throw new HttpError(404, 'CONVERSION_NOT_FOUND', `no conversion with id ${id}`)
-    if (conversion.status !== 'held') {
-      throw new HttpError(
-        409,
-        'NOT_HELD',
-        `conversion ${id} is ${conversion.status}, not held for review`,
-      )
-    }
-    const status = verdict === 'approve' ? 'approved' : 'rejected'
-    await client.query('UPDATE conversions SET status = $2, updated_at = now() WHERE id = $1', [
-      id,
-      status,
-    ])
-    let points = 0
-    if (verdict === 'approve' && conversion.userId !== null) {
-      if (await creditConversion(client, id, conversion.userId, BigInt(conversion.points)))
-        points = Number(conversion.points)
-    }
-    const outcome =
-      verdict === 'reject' ? 'rejected' : points > 0 || conversion.userId ? 'credited' : 'recorded'
-    await enqueueDeliveries(client, deliveries, { id, network: conversion.network }, outcome)
-    return {
-      outcome,
-      points,
-      conversion: conversionAnswer({ ...conversion, status, updatedAt: new Date() }),
-    }
-  })
+/** A review's result as the admin API answers it. */
+export function reviewAnswer(result: ReviewResult) {
+  return { ...result, conversion: conversionAnswer(result.conversion) }
 }

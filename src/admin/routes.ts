@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { reviewConversion } from '../conversions/review.js'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
@@ -12,13 +13,7 @@ import type { NetworkRegistry } from '../networks/registry.js'
 import { DOCTOR_DEFAULT_ROWS, DOCTOR_MAX_ROWS, runDoctor } from '../operations/doctor/run.js'
 import { requireBearerToken } from './auth.js'
 import { adminOperationRoutes } from './operations-routes.js'
-import {
-  getUser,
-  listConversions,
-  listPostbacks,
-  reviewConversion,
-  upsertOffer,
-} from './queries.js'
+import { getUser, listConversions, listPostbacks, reviewAnswer, upsertOffer } from './queries.js'
 import { conversionStats } from './stats.js'
 
 const page = {
@@ -182,7 +177,7 @@ export async function adminRoutes(
       const params = parseInput(z.object({ id }), request.params)
       const result = await reviewConversion(db.pool, params.id, verdict, deliveries?.rules)
       deliveries?.wake()
-      return result
+      return reviewAnswer(result)
     })
   }
 }

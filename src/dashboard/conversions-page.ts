@@ -1,10 +1,10 @@
 import { CONVERSION_STATUSES, type Conversion, type ConversionSearch } from '../conversions/rows.js'
 import type { LedgerEntry } from '../ledger/rows.js'
+import type { LogEntry } from '../postback-log/rows.js'
 import type { Delivery } from './deliveries-data.js'
 import { explainOutcome } from './explain.js'
 import { formatTime, type Html, html, queryString } from './html.js'
 import { badge, confirmButton, type PageContext, page } from './layout.js'
-import type { LogEntry } from './postback-log-data.js'
 
 export const STATUSES = CONVERSION_STATUSES
 

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { reviewConversion } from '../admin/queries.js'
+import { reviewConversion } from '../conversions/review.js'
 import { getConversion, searchConversions } from '../conversions/rows.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { balanceOf, ledgerOfConversion, ledgerOfUser } from '../ledger/rows.js'
+import { logOfConversion } from '../postback-log/queries.js'
 import {
   conversionPage,
   conversionsPage,
@@ -14,7 +15,6 @@ import {
 } from './conversions-page.js'
 import { deliveriesOfConversion } from './deliveries-data.js'
 import { noticeOf } from './notices.js'
-import { logOfConversion } from './postback-log-data.js'
 import { csrfOf, type DashboardOptions, sendHtml } from './routes.js'
 
 const PAGE_SIZE = 50

@@ -1,7 +1,7 @@
+import type { LogEntry } from '../postback-log/rows.js'
 import { explainOutcome, replayable } from './explain.js'
 import { formatTime, type Html, html } from './html.js'
 import { badge, confirmButton } from './layout.js'
-import type { LogEntry } from './postback-log-data.js'
 
 /** One postback log row: a summary line that opens to the request, answer and explanation. */
 export function renderEntry(
@@ -15,7 +15,7 @@ export function renderEntry(
 <summary><span class="when">${formatTime(entry.receivedAt)}</span>
 <span>${entry.network ?? '—'}</span>
 <span class="outcome">${badge(entry.outcome, entry.statusCode)} <span class="muted small">${entry.statusCode}</span></span>
-<span class="small what">${entry.acceptedReplay ? html`<span class="badge ok">replayed: #${entry.acceptedReplay}</span> ` : ''}${entry.replayOf ? html`<span class="badge">replay of #${entry.replayOf}</span> ` : ''}${entry.warnings.length > 0 ? html`<span class="badge warn">${entry.warnings.length} warning${entry.warnings.length > 1 ? 's' : ''}</span> ` : ''}${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
+<span class="small what">${entry.acceptedReplay ? html`<span class="badge ok">replayed: #${entry.acceptedReplay.id}</span> ` : ''}${entry.replayOf ? html`<span class="badge">replay of #${entry.replayOf}</span> ` : ''}${entry.warnings.length > 0 ? html`<span class="badge warn">${entry.warnings.length} warning${entry.warnings.length > 1 ? 's' : ''}</span> ` : ''}${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
 <div class="body">
 <div class="explain${refused ? ' bad' : ''}"><strong>${explanation.summary}</strong>
 ${explanation.details.filter(Boolean).map((line) => html`<div>${line}</div>`)}
@@ -43,7 +43,7 @@ function replayControls(entry: LogEntry, csrf: string): Html | string {
   const can = replayable(entry)
   if (!can || entry.replayOf) return ''
   if (entry.acceptedReplay)
-    return html`<p class="small">Replayed and accepted as <a href="/dashboard/postbacks/${entry.acceptedReplay}">#${entry.acceptedReplay}</a>.</p>`
+    return html`<p class="small">Replayed and accepted as <a href="/dashboard/postbacks/${entry.acceptedReplay.id}">#${entry.acceptedReplay.id}</a>.</p>`
   const action = `/dashboard/postbacks/${entry.id}/replay`
   if (!can.unauthorized)
     return confirmButton({

@@ -1,8 +1,9 @@
 import type { NetworkRegistry } from '../networks/registry.js'
+import type { LogFilter } from '../postback-log/queries.js'
+import type { LogEntry } from '../postback-log/rows.js'
 import { type Html, html, queryString } from './html.js'
 import { type PageContext, page } from './layout.js'
 import { renderEntry } from './postback-entry.js'
-import type { LogEntry, LogFilter } from './postback-log-data.js'
 
 export const PERIODS: Record<string, number> = {
   '1h': 3600,
@@ -45,9 +46,13 @@ export type LogQuery = {
 
 export function filterOf(query: LogQuery, now: Date): LogFilter {
   const seconds = PERIODS[query.period]
+  // 'refused' and 'accepted' choose every outcome of that kind.
+  const result =
+    query.outcome === 'refused' || query.outcome === 'accepted' ? query.outcome : undefined
   return {
     network: query.network,
-    outcome: query.outcome,
+    outcome: result ? undefined : query.outcome,
+    result,
     txId: query.tx,
     userId: query.user,
     since: seconds ? new Date(now.getTime() - seconds * 1000) : undefined,

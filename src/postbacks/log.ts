@@ -29,27 +29,7 @@ export type PostbackLogEntry = {
 /** A value stored as sent but flagged: same shape as a refusal's field problem. */
 export type LogWarning = { field: string; code: string; message: string }
 
-/** A postback_log row as read back (the admin API, the dashboard, replay). */
-export type StoredPostbackLogRow = {
-  id: string
-  received_at: Date
-  network: string | null
-  method: string
-  path: string
-  query: string | null
-  body: string | null
-  headers: Record<string, string>
-  source_ip: string | null
-  status_code: number
-  outcome: string
-  message: string | null
-  tx_id: string | null
-  conversion_id: string | null
-  replay_of: string | null
-  replayed_by: string | null
-  caller_verified: boolean
-  warnings: LogWarning[] | null
-}
+// Read back through src/postback-log (one row schema and mapper for every reader).
 
 // Postgres text cannot hold NUL, and a hostile request should not grow a row without bound.
 const MAX_TEXT = 4096

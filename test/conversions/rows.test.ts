@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import type { z } from 'zod'
 import {
   conversionRowSchema,
   getConversion,
@@ -9,10 +8,7 @@ import {
 import { parseRow, RowShapeError } from '../../src/db/row-schema.js'
 import { ledgerRowSchema } from '../../src/ledger/rows.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
-
-// The read models must agree with the tables the migrations build: a column the database lets
-// be NULL must be nullable in the row schema (else a page answers 500 on the first such row),
-// and one it never lets be NULL should not be (else the types lie to every reader).
+import { assertSchemaAgrees } from '../helpers/row-schemas.js'
 
 let testDb: TestDatabase
 before(async () => {
@@ -20,31 +16,9 @@ before(async () => {
 })
 after(() => testDb.drop())
 
-async function nullability(table: string) {
-  const { rows } = await testDb.db.pool.query<{ column_name: string; is_nullable: string }>(
-    `SELECT column_name, is_nullable FROM information_schema.columns
-     WHERE table_schema = current_schema() AND table_name = $1`,
-    [table],
-  )
-  return new Map(rows.map((row) => [row.column_name, row.is_nullable === 'YES']))
-}
-
-async function assertAgrees(table: string, schema: z.ZodObject) {
-  const columns = await nullability(table)
-  for (const [column, field] of Object.entries(schema.shape)) {
-    assert.ok(columns.has(column), `${table}.${column} exists`)
-    const acceptsNull = (field as z.ZodType).safeParse(null).success
-    assert.equal(
-      acceptsNull,
-      columns.get(column),
-      `${table}.${column}: the database ${columns.get(column) ? 'allows' : 'forbids'} NULL, the row schema ${acceptsNull ? 'accepts' : 'refuses'} it`,
-    )
-  }
-}
-
 test('the conversions and ledger row schemas allow NULL exactly where the tables do', async () => {
-  await assertAgrees('conversions', conversionRowSchema)
-  await assertAgrees('ledger_entries', ledgerRowSchema)
+  await assertSchemaAgrees(testDb.db.pool, 'conversions', conversionRowSchema)
+  await assertSchemaAgrees(testDb.db.pool, 'ledger_entries', ledgerRowSchema)
 })
 
 test('columns added to conversions later are not read until the read model names them', async () => {
