@@ -83,15 +83,3 @@ export async function sendTestPostback(
     answer: response.body.slice(0, 1000),
   }
 }
-
-/** Retries a dead delivery through the admin API's own route (same checks, wakes the worker). */
-export async function retryDelivery(app: FastifyInstance, token: string, id: string) {
-  const response = await app.inject({
-    method: 'POST',
-    url: `/admin/deliveries/${id}/retry`,
-    headers: { authorization: `Bearer ${token}` },
-  })
-  if (response.statusCode === 404)
-    throw new HttpError(404, 'NOT_FOUND', `no delivery with id ${id}`)
-  return response.statusCode === 200 ? 'retried' : 'not-dead'
-}

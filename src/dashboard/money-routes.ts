@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { reviewConversion } from '../conversions/review.js'
 import { getConversion, searchConversions } from '../conversions/rows.js'
+import { deliveriesOfConversion } from '../delivery/rows.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { balanceOf, ledgerOfConversion, ledgerOfUser } from '../ledger/rows.js'
@@ -13,7 +14,6 @@ import {
   STATUSES,
   userPage,
 } from './conversions-page.js'
-import { deliveriesOfConversion } from './deliveries-data.js'
 import { noticeOf } from './notices.js'
 import { csrfOf, type DashboardOptions, sendHtml } from './routes.js'
 
@@ -69,7 +69,7 @@ export function moneyRoutes(app: FastifyInstance, { db, deliveries }: DashboardO
     const [log, ledger, sent] = [
       await logOfConversion(db.pool, params.id),
       await ledgerOfConversion(db.pool, params.id),
-      await deliveriesOfConversion(db.pool, params.id),
+      await deliveriesOfConversion(db.pool, params.id, 100),
     ]
     return sendHtml(
       reply,

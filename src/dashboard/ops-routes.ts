@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { retryDeadDelivery } from '../delivery/retry.js'
 import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { runDoctor } from '../operations/doctor/run.js'
-import { retryDelivery, sendTestPostback } from './actions.js'
+import { sendTestPostback } from './actions.js'
 import { deliveryCounts, failingDeliveries } from './deliveries-data.js'
 import { deliveriesPage } from './deliveries-page.js'
 import { networksPage } from './networks-page.js'
@@ -16,7 +17,7 @@ const PAGE_SIZE = 30
 const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
 
 export function opsRoutes(app: FastifyInstance, options: DashboardOptions) {
-  const { db, config, networks, baseUrl, token } = options
+  const { db, config, networks, baseUrl, deliveries } = options
   const context = (request: { query: unknown }, csrf: string) => ({
     csrf,
     notice: noticeOf(request.query),
@@ -98,7 +99,14 @@ export function opsRoutes(app: FastifyInstance, options: DashboardOptions) {
 
   app.post('/dashboard/deliveries/:id/retry', async (request, reply) => {
     const params = parseInput(z.object({ id }), request.params)
-    const notice = await retryDelivery(app, token, params.id)
+    let notice = 'retried'
+    try {
+      await retryDeadDelivery(db.pool, params.id)
+      deliveries.wake()
+    } catch (error) {
+      if (!(error instanceof HttpError && error.code === 'NOT_DEAD')) throw error
+      notice = 'not-dead'
+    }
     return reply.redirect(
       `/dashboard/deliveries?state=${notice === 'retried' ? 'failing' : 'dead'}&notice=${notice}`,
       303,
