@@ -104,6 +104,10 @@ export async function startService(options: {
   instances?: number
   /** Extra settings for the service (e.g. DELIVERY_RULES_FILE). */
   env?: Record<string, string>
+  /** Node options for the service process (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[]
+  /** Where dist/server.js is (another build, to compare); the current directory by default. */
+  cwd?: string
 }): Promise<Service> {
   const instances = options.instances ?? 1
   if (options.embedded && instances > 1)
@@ -149,10 +153,15 @@ export async function startService(options: {
     for (let i = 0; i < instances; i++) {
       const port = await freePort()
       // The request log goes to /dev/null: writing it is part of the cost, keeping it is not.
-      const server = spawnTracked(process.execPath, ['dist/server.js'], {
-        env: { ...env, ...options.env, PORT: String(port) },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      })
+      const server = spawnTracked(
+        process.execPath,
+        [...(options.nodeArgs ?? []), 'dist/server.js'],
+        {
+          env: { ...env, ...options.env, PORT: String(port) },
+          cwd: options.cwd,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      )
       servers.push(server)
       bases.push(`http://127.0.0.1:${port}`)
       await waitForReady(`http://127.0.0.1:${port}/readyz`, server)
