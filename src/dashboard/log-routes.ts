@@ -4,11 +4,11 @@ import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { getLogEntry, listLog } from '../postback-log/queries.js'
 import { replayFromLog } from './actions.js'
+import { csrfOf, type DashboardOptions, sendHtml } from './context.js'
 import { page } from './layout.js'
 import { noticeOf } from './notices.js'
 import { renderEntry } from './postback-entry.js'
 import { filterOf, postbacksPage } from './postbacks-page.js'
-import { csrfOf, type DashboardOptions, sendHtml } from './routes.js'
 
 const PAGE_SIZE = 50
 const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')

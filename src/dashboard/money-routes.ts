@@ -7,6 +7,7 @@ import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { balanceOf, ledgerOfConversion, ledgerOfUser } from '../ledger/rows.js'
 import { logOfConversion } from '../postback-log/queries.js'
+import { csrfOf, type DashboardOptions, sendHtml } from './context.js'
 import {
   conversionPage,
   conversionsPage,
@@ -14,8 +15,8 @@ import {
   STATUSES,
   userPage,
 } from './conversions-page.js'
+
 import { noticeOf } from './notices.js'
-import { csrfOf, type DashboardOptions, sendHtml } from './routes.js'
 
 const PAGE_SIZE = 50
 const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')

@@ -5,13 +5,13 @@ import { HttpError } from '../http/errors.js'
 import { parseInput } from '../http/validate.js'
 import { runDoctor } from '../operations/doctor/run.js'
 import { sendTestPostback } from './actions.js'
+import { csrfOf, type DashboardOptions, sendHtml } from './context.js'
 import { deliveryCounts, failingDeliveries } from './deliveries-data.js'
 import { deliveriesPage } from './deliveries-page.js'
 import { networksPage } from './networks-page.js'
 import { noticeOf } from './notices.js'
 import { loadOverview, OVERVIEW_PERIODS } from './overview-data.js'
 import { overviewPage } from './overview-page.js'
-import { csrfOf, type DashboardOptions, sendHtml } from './routes.js'
 
 const PAGE_SIZE = 30
 const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')

@@ -1,43 +1,22 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../config.js'
-import type { Database } from '../db/database.js'
-import type { DeliveryHooks } from '../delivery/hooks.js'
-import type { AuthThrottle, ThrottleState } from '../http/auth-throttle.js'
+import type { FastifyInstance } from 'fastify'
+import type { ThrottleState } from '../http/auth-throttle.js'
 import { HttpError, toHttpError } from '../http/errors.js'
-import type { NetworkRegistry } from '../networks/registry.js'
 import { SCRIPT, STYLE } from './assets.js'
 import {
   clearSessionCookie,
   DashboardAuth,
-  type Session,
   safeEqual,
   sameOrigin,
   sessionCookie,
   setSessionCookie,
 } from './auth.js'
+import { type DashboardOptions, sendHtml } from './context.js'
 import { html } from './html.js'
 import { document } from './layout.js'
 import { logRoutes } from './log-routes.js'
 import { loginPage } from './login-page.js'
 import { moneyRoutes } from './money-routes.js'
 import { opsRoutes } from './ops-routes.js'
-
-export type DashboardOptions = {
-  db: Database
-  config: Config
-  token: string
-  networks: NetworkRegistry
-  baseUrl: string
-  deliveries: DeliveryHooks
-  /** Wrong tokens per source address, shared with the admin API: 429 after too many. */
-  throttle?: AuthThrottle
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    dashboardSession: Session | null
-  }
-}
 
 const PUBLIC = new Set([
   '/dashboard/login',
@@ -168,14 +147,6 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
   logRoutes(app, options)
   moneyRoutes(app, options)
   opsRoutes(app, options)
-}
-
-export function sendHtml(reply: FastifyReply, text: string) {
-  return reply.type('text/html; charset=utf-8').send(text)
-}
-
-export function csrfOf(request: FastifyRequest): string {
-  return request.dashboardSession?.csrf ?? ''
 }
 
 /**

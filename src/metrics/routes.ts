@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { requireBearerToken } from '../admin/auth.js'
 import type { AuthThrottle } from '../http/auth-throttle.js'
+import { requireBearerToken } from '../http/bearer-token.js'
 import type { Metrics } from './metrics.js'
 
 /** GET /metrics in Prometheus text format, behind `Authorization: Bearer <METRICS_TOKEN>`. */

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import type { AuthThrottle } from '../http/auth-throttle.js'
-import { HttpError } from '../http/errors.js'
+import type { AuthThrottle } from './auth-throttle.js'
+import { HttpError } from './errors.js'
 
 /**
  * An onRequest hook that lets through only `Authorization: Bearer <token>`, compared in constant

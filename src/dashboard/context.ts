@@ -1,0 +1,35 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config.js'
+import type { Database } from '../db/database.js'
+import type { DeliveryHooks } from '../delivery/hooks.js'
+import type { AuthThrottle } from '../http/auth-throttle.js'
+import type { NetworkRegistry } from '../networks/registry.js'
+import type { Session } from './auth.js'
+
+// What every dashboard route file shares: the plugin's options, the signed-in session on the
+// request, and sending a page. Route files import this, never routes.ts (which registers them).
+
+export type DashboardOptions = {
+  db: Database
+  config: Config
+  token: string
+  networks: NetworkRegistry
+  baseUrl: string
+  deliveries: DeliveryHooks
+  /** Wrong tokens per source address, shared with the admin API: 429 after too many. */
+  throttle?: AuthThrottle
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    dashboardSession: Session | null
+  }
+}
+
+export function sendHtml(reply: FastifyReply, text: string) {
+  return reply.type('text/html; charset=utf-8').send(text)
+}
+
+export function csrfOf(request: FastifyRequest): string {
+  return request.dashboardSession?.csrf ?? ''
+}
