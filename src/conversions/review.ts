@@ -1,6 +1,6 @@
 import type { Pool } from 'pg'
 import { withTransaction } from '../db/transaction.js'
-import { enqueueDeliveries } from '../delivery/outbox.js'
+import { deliveryRowsFor, enqueueDeliveryRows } from '../delivery/outbox.js'
 import type { DeliveryRules } from '../delivery/rules.js'
 import { HttpError } from '../http/errors.js'
 import { creditConversion } from '../ledger/ledger.js'
@@ -49,7 +49,10 @@ export async function reviewConversion(
     }
     const outcome =
       verdict === 'reject' ? 'rejected' : points > 0 || conversion.userId ? 'credited' : 'recorded'
-    await enqueueDeliveries(client, deliveries, { id, network: conversion.network }, outcome)
+    await enqueueDeliveryRows(
+      client,
+      deliveryRowsFor(deliveries, { id, network: conversion.network, status }, outcome),
+    )
     return { outcome, points, conversion: { ...conversion, status, updatedAt: new Date() } }
   })
 }

@@ -10,35 +10,6 @@ const SNAPSHOT = `jsonb_build_object(
   'sub1', c.sub1, 'sub2', c.sub2, 'sub3', c.sub3, 'sub4', c.sub4, 'sub5', c.sub5,
   'created_at', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))`
 
-/**
- * Queues the deliveries this event triggers, inside the caller's transaction: they commit with
- * the conversion change or not at all. The conversion is snapshotted as it is now, so a later
- * change (a reversal right after a credit) cannot alter what the credit's delivery says.
- * Costs nothing when no rule matches.
- */
-export async function enqueueDeliveries(
-  client: PoolClient,
-  rules: DeliveryRules | undefined,
-  conversion: { id: string; network: string },
-  event: string,
-): Promise<number> {
-  const matched = rules?.matching(conversion.network, event) ?? []
-  if (matched.length === 0) return 0
-  await client.query(
-    `INSERT INTO deliveries (conversion_id, rule, event, max_attempts, data)
-     SELECT c.id, r.rule, $2, r.max_attempts, ${SNAPSHOT}
-     FROM conversions c, unnest($3::text[], $4::int[]) AS r(rule, max_attempts)
-     WHERE c.id = $1`,
-    [
-      conversion.id,
-      event,
-      matched.map((rule) => rule.name),
-      matched.map((rule) => rule.maxAttempts),
-    ],
-  )
-  return matched.length
-}
-
 export type DeliveryRow = {
   conversionId: string
   rule: string
@@ -48,7 +19,12 @@ export type DeliveryRow = {
   status: string
 }
 
-/** The deliveries a group commit's events trigger, in one statement of its transaction. */
+/**
+ * The deliveries an event triggers (a postback's outcome, an operator's review). They are
+ * inserted inside the caller's transaction, so they commit with the conversion change or not at
+ * all, and the conversion is snapshotted as it is now: a later change (a reversal right after a
+ * credit) cannot alter what the credit's delivery says.
+ */
 export function deliveryRowsFor(
   rules: DeliveryRules | undefined,
   conversion: { id: string; network: string; status: string },
@@ -63,6 +39,7 @@ export function deliveryRowsFor(
   }))
 }
 
+/** Every delivery of a transaction in one statement; costs nothing when no rule matched. */
 export async function enqueueDeliveryRows(client: PoolClient, rows: readonly DeliveryRow[]) {
   if (rows.length === 0) return
   await client.query(
