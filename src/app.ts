@@ -13,7 +13,7 @@ import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
 import { healthRoutes } from './health/routes.js'
 import { createAuthThrottle } from './http/auth-throttle.js'
 import { capConnectionsPerAddress } from './http/connection-cap.js'
-import { errorBody, handleError, handleNotFound } from './http/errors.js'
+import { errorBody, HttpError, handleError, handleNotFound } from './http/errors.js'
 import { createMetrics, type Metrics } from './metrics/metrics.js'
 import { metricsRoutes } from './metrics/routes.js'
 import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
@@ -58,9 +58,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT,
     // Fastify's own answer to a malformed URL quotes it, query string and secret included.
     frameworkErrors: (_error, _request, reply) => {
-      void (reply as FastifyReply)
-        .code(400)
-        .send(errorBody(400, 'BAD_URL', 'the URL is malformed (check its percent-encoding)'))
+      const error = new HttpError('BAD_URL', 'the URL is malformed (check its percent-encoding)')
+      void (reply as FastifyReply).code(error.statusCode).send(errorBody(error))
     },
     // A request Node cannot parse: answer once and close, so no client reuses the socket.
     clientErrorHandler: answerClientError,
@@ -141,15 +140,16 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex) {
     socket.destroy()
     return
   }
-  const [status, code, message] =
+  const answer = errorBody(
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'HEADERS_TOO_LARGE', 'the request head is too large']
+      ? new HttpError('HEADERS_TOO_LARGE', 'the request head is too large')
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'REQUEST_TIMEOUT', 'the request took too long to arrive']
-        : [400, 'BAD_REQUEST', 'the request is not valid HTTP']
-  const body = JSON.stringify(errorBody(status, code, message))
+        ? new HttpError('REQUEST_TIMEOUT', 'the request took too long to arrive')
+        : new HttpError('BAD_REQUEST', 'the request is not valid HTTP'),
+  )
+  const body = JSON.stringify(answer)
   socket.end(
-    `HTTP/1.1 ${status} ${errorBody(status, code, message).error}\r\nConnection: close\r\n` +
+    `HTTP/1.1 ${answer.statusCode} ${answer.error}\r\nConnection: close\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
 }

@@ -34,11 +34,7 @@ export async function getUser(pool: Pool, userId: string, page: Page) {
   const balance = await balanceOf(pool, userId)
   const entries = await ledgerOfUser(pool, userId, page.before, page.limit)
   if (balance === null && entries.length === 0) {
-    throw new HttpError(
-      404,
-      'USER_NOT_FOUND',
-      `user ${userId} has no balance and no ledger entries`,
-    )
+    throw new HttpError('USER_NOT_FOUND', `user ${userId} has no balance and no ledger entries`)
   }
   return {
     userId,

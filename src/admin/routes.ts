@@ -54,7 +54,6 @@ export async function adminRoutes(
     const profile = networks.get(network)
     if (!profile)
       throw new HttpError(
-        404,
         'UNKNOWN_NETWORK',
         `unknown network "${network}"; configured: ${networks.names().join(', ')}`,
       )

@@ -29,10 +29,9 @@ export async function reviewConversion(
 ): Promise<ReviewResult> {
   return withTransaction(pool, async (client) => {
     const conversion = await lockConversion(client, id)
-    if (!conversion) throw new HttpError(404, 'CONVERSION_NOT_FOUND', `no conversion with id ${id}`)
+    if (!conversion) throw new HttpError('CONVERSION_NOT_FOUND', `no conversion with id ${id}`)
     if (conversion.status !== 'held') {
       throw new HttpError(
-        409,
         'NOT_HELD',
         `conversion ${id} is ${conversion.status}, not held for review`,
       )

@@ -22,7 +22,7 @@ export async function replayFromLog(
 ): Promise<ReplayResult> {
   let stored: ReplayCandidate | undefined
   for await (const candidate of selectRefusals(deps.pool, { id })) stored = candidate
-  if (!stored) throw new HttpError(404, 'NOT_FOUND', `no postback log entry #${id}`)
+  if (!stored) throw new HttpError('NOT_FOUND', `no postback log entry #${id}`)
   if (stored.acceptedReplay) return { kind: 'skipped', reason: 'replay-accepted-before' }
   const result = await replayOne(deps, stored, options)
   if (result.kind === 'replayed' && result.replayLogId)
@@ -52,7 +52,7 @@ export async function sendTestPostback(
   fields: { userId: string; status: NetworkStatus; payout?: string },
 ): Promise<TestResult> {
   const profile = deps.networks.get(network)
-  if (!profile) throw new HttpError(404, 'UNKNOWN_NETWORK', `unknown network "${network}"`)
+  if (!profile) throw new HttpError('UNKNOWN_NETWORK', `unknown network "${network}"`)
   const signedBase = deps.config.PUBLIC_URL ?? 'http://localhost'
   let built: ReturnType<typeof buildTestPostback>
   try {
@@ -63,8 +63,7 @@ export async function sendTestPostback(
       signedBase,
     )
   } catch (error) {
-    if (error instanceof TestPostbackError)
-      throw new HttpError(400, 'TEST_NOT_POSSIBLE', error.message)
+    if (error instanceof TestPostbackError) throw new HttpError('TEST_NOT_POSSIBLE', error.message)
     throw error
   }
   const response = await app.inject({

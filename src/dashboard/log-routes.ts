@@ -63,7 +63,7 @@ export function logRoutes(
   app.get('/dashboard/postbacks/:id', async (request, reply) => {
     const params = parseInput(z.object({ id }), request.params)
     const entry = await getLogEntry(db.pool, params.id)
-    if (!entry) throw new HttpError(404, 'NOT_FOUND', `no postback log entry #${params.id}`)
+    if (!entry) throw new HttpError('NOT_FOUND', `no postback log entry #${params.id}`)
     const context = { csrf: csrfOf(request), notice: noticeOf(request.query) }
     return sendHtml(
       reply,

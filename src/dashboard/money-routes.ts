@@ -66,7 +66,7 @@ export function moneyRoutes(app: FastifyInstance, { db, deliveries }: DashboardO
   app.get('/dashboard/conversions/:id', async (request, reply) => {
     const params = parseInput(z.object({ id }), request.params)
     const conversion = await getConversion(db.pool, params.id)
-    if (!conversion) throw new HttpError(404, 'NOT_FOUND', `no conversion #${params.id}`)
+    if (!conversion) throw new HttpError('NOT_FOUND', `no conversion #${params.id}`)
     const [log, ledger, sent] = [
       await logOfConversion(db.pool, params.id),
       await ledgerOfConversion(db.pool, params.id),

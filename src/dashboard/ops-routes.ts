@@ -51,7 +51,7 @@ export function opsRoutes(app: FastifyInstance, options: DashboardOptions) {
   app.get('/dashboard/networks/:network/doctor', async (request, reply) => {
     const { network } = parseInput(z.object({ network: z.string().max(64) }), request.params)
     const profile = networks.get(network)
-    if (!profile) throw new HttpError(404, 'UNKNOWN_NETWORK', `unknown network "${network}"`)
+    if (!profile) throw new HttpError('UNKNOWN_NETWORK', `unknown network "${network}"`)
     const diagnosis = await runDoctor(db.pool, config, profile)
     return sendHtml(
       reply,

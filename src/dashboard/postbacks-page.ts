@@ -1,3 +1,4 @@
+import { codesOn } from '../http/codes.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import type { LogFilter } from '../postback-log/queries.js'
 import type { LogEntry } from '../postback-log/rows.js'
@@ -12,6 +13,7 @@ export const PERIODS: Record<string, number> = {
   '30d': 30 * 86_400,
 }
 
+/** Accepted outcomes, then every code the postback log stores (src/http/codes.ts). */
 export const OUTCOME_CHOICES = [
   'credited',
   'recorded',
@@ -20,19 +22,7 @@ export const OUTCOME_CHOICES = [
   'duplicate',
   'ignored',
   'test',
-  'BAD_SECRET',
-  'BAD_SIGNATURE',
-  'UNSIGNED_PARAMS',
-  'IP_NOT_ALLOWED',
-  'HTTPS_REQUIRED',
-  'UNKNOWN_NETWORK',
-  'MISSING_FIELD',
-  'UNREPLACED_MACRO',
-  'INVALID_FIELD',
-  'AMBIGUOUS_PARAM',
-  'SECRET_IN_FIELD',
-  'INVALID_BODY',
-  'DATABASE_UNAVAILABLE',
+  ...codesOn('log'),
 ]
 
 export type LogQuery = {

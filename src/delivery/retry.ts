@@ -21,12 +21,11 @@ export async function retryDeadDelivery(pool: Pool, id: string): Promise<Deliver
   )
   if (!found[0]) throw deliveryNotFound(id)
   throw new HttpError(
-    409,
     'NOT_DEAD',
     `delivery ${id} is ${found[0].state}; only dead deliveries can be retried`,
   )
 }
 
 export function deliveryNotFound(id: string): HttpError {
-  return new HttpError(404, 'DELIVERY_NOT_FOUND', `no delivery with id ${id}`)
+  return new HttpError('DELIVERY_NOT_FOUND', `no delivery with id ${id}`)
 }

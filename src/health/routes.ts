@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Database } from '../db/database.js'
-import { errorBody, RETRY_AFTER_SECONDS } from '../http/errors.js'
+import { errorBody, HttpError, RETRY_AFTER_SECONDS } from '../http/errors.js'
 import { withDeadline } from '../lib/deadline.js'
 
 const READY_TIMEOUT_MS = 2000
@@ -19,10 +19,11 @@ export async function healthRoutes(app: FastifyInstance, { db }: { db: Database 
       return { status: 'ok', database: db.kind }
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'readiness check failed')
+      const unavailable = new HttpError('DATABASE_UNAVAILABLE', 'the database does not answer')
       return reply
-        .code(503)
+        .code(unavailable.statusCode)
         .header('retry-after', String(RETRY_AFTER_SECONDS))
-        .send(errorBody(503, 'DATABASE_UNAVAILABLE', 'the database does not answer'))
+        .send(errorBody(unavailable))
     }
   })
 }

@@ -41,7 +41,6 @@ export function createAuthThrottle(settings: AuthThrottleSettings): AuthThrottle
     if (state.failures < settings.max) return state
     const seconds = Math.max(1, Math.ceil(state.retryAfterMs / 1000))
     throw new HttpError(
-      429,
       'TOO_MANY_AUTH_FAILURES',
       `too many wrong tokens from this address; try again in ${seconds} s`,
       { headers: { 'retry-after': String(seconds) } },

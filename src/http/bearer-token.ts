@@ -20,14 +20,9 @@ export function requireBearerToken(
     if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
       // A missing header guesses nothing; a wrong token counts against the address.
       if (match?.[1]) await throttle?.fail(request.ip)
-      throw new HttpError(
-        401,
-        'UNAUTHORIZED',
-        `send the token as Authorization: Bearer <${setting}>`,
-        {
-          headers: { 'www-authenticate': 'Bearer' },
-        },
-      )
+      throw new HttpError('UNAUTHORIZED', `send the token as Authorization: Bearer <${setting}>`, {
+        headers: { 'www-authenticate': 'Bearer' },
+      })
     }
     if (state) await throttle?.succeed(request.ip, state)
   }

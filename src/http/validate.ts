@@ -7,7 +7,7 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.ou
   if (result.success) return result.data
   const fields = result.error.issues.map((issue) => {
     const field = issue.path.join('.') || 'body'
-    return { field, code: 'INVALID_FIELD', message: `${field}: ${issue.message}` }
+    return { field, code: 'INVALID_FIELD' as const, message: `${field}: ${issue.message}` }
   })
-  throw new HttpError(400, 'INVALID_FIELD', fields.map((f) => f.message).join('; '), { fields })
+  throw new HttpError('INVALID_FIELD', fields.map((f) => f.message).join('; '), { fields })
 }

@@ -66,7 +66,8 @@ export type SignedRequest = {
   headers: Record<string, string | string[] | undefined>
 }
 
-export type SignatureCheck = { ok: true } | { ok: false; reason: string }
+/** `missing`: the request carried no signature at all (the answer says so, the doctor counts it). */
+export type SignatureCheck = { ok: true } | { ok: false; missing: boolean; reason: string }
 
 /** Checks the request against the spec with each active secret, in constant time per comparison. */
 export function verifySignature(
@@ -77,7 +78,7 @@ export function verifySignature(
   if (spec.kind === 'none') return { ok: true }
   const received = receivedSignature(spec, request)
   if (received === undefined)
-    return { ok: false, reason: `no signature: expected ${describeLocation(spec)}` }
+    return { ok: false, missing: true, reason: `no signature: expected ${describeLocation(spec)}` }
   let match = false
   for (const secret of secrets) {
     const expected =
@@ -87,7 +88,7 @@ export function verifySignature(
   }
   return match
     ? { ok: true }
-    : { ok: false, reason: `the ${describeLocation(spec)} does not match` }
+    : { ok: false, missing: false, reason: `the ${describeLocation(spec)} does not match` }
 }
 
 function receivedSignature(

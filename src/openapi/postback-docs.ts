@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { CODES, codesOn, type ErrorCode } from '../http/codes.js'
 import { BODY_LIMIT } from '../postbacks/routes.js'
 import { errorBodySchema, jsonSchema, postbackAnswer } from './answers.js'
 import { type OperationDoc, RETRY_AFTER, type ResponseDoc } from './operation.js'
@@ -12,23 +13,12 @@ export type DefaultFields = {
   statuses: Iterable<string>
 }
 
-export const POSTBACK_ERROR_CODES = {
-  400: [
-    'MISSING_FIELD',
-    'INVALID_FIELD',
-    'AMBIGUOUS_PARAM',
-    'UNREPLACED_MACRO',
-    'SECRET_IN_FIELD',
-    'INVALID_BODY',
-    'BAD_URL',
-  ],
-  403: ['BAD_SECRET', 'BAD_SIGNATURE', 'UNSIGNED_PARAMS', 'IP_NOT_ALLOWED', 'HTTPS_REQUIRED'],
-  404: ['UNKNOWN_NETWORK'],
-  413: ['BODY_TOO_LARGE'],
-  415: ['UNSUPPORTED_MEDIA_TYPE'],
-  429: ['RATE_LIMITED'],
-  503: ['DATABASE_UNAVAILABLE'],
-} as const
+/** The codes a postback route answers with this status, from the code registry. */
+export function postbackErrorCodes(status: number): [ErrorCode, ...ErrorCode[]] {
+  const [first, ...rest] = codesOn('postback').filter((code) => CODES[code].status === status)
+  if (!first) throw new Error(`no postback refusal is answered ${status}`)
+  return [first, ...rest]
+}
 
 const DESCRIPTIONS: Record<string, string> = {
   tx_id: "The network's transaction id: the deduplication key, per network.",
@@ -66,14 +56,14 @@ function fieldsQuery(fields: DefaultFields) {
 }
 
 /** A refusal: JSON with Accept: application/json, else text `CODE: message` (or the profile's). */
-function refusal(status: keyof typeof POSTBACK_ERROR_CODES, description: string): ResponseDoc {
+function refusal(status: number, description: string): ResponseDoc {
   const retry: ResponseDoc['headers'] =
     status === 503 || status === 429 ? { 'retry-after': RETRY_AFTER } : {}
   return {
     description,
     headers: { 'x-postback-outcome': { description: 'the error code', type: 'string' }, ...retry },
     content: {
-      'application/json': { schema: jsonSchema(errorBodySchema(POSTBACK_ERROR_CODES[status])) },
+      'application/json': { schema: jsonSchema(errorBodySchema(postbackErrorCodes(status))) },
       'text/plain': { schema: { type: 'string', examples: ['BAD_SECRET: the secret is wrong'] } },
     },
   }

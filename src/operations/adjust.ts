@@ -32,7 +32,6 @@ export async function adjustBalance(pool: Pool, adjustment: Adjustment): Promise
   const { userId, points, reason, reference, by } = adjustment
   if (points === 0n || points > MAX_ADJUSTMENT || points < -MAX_ADJUSTMENT) {
     throw new HttpError(
-      400,
       'INVALID_FIELD',
       `points must be a non-zero whole number within ±${MAX_ADJUSTMENT}`,
     )
@@ -78,7 +77,6 @@ async function earlierAdjustment(pool: Pool, adjustment: Adjustment): Promise<Ad
   if (!row) throw new Error(`adjustment ${adjustment.reference} neither applied nor found`)
   if (row.user_id !== adjustment.userId || BigInt(row.points) !== adjustment.points) {
     throw new HttpError(
-      409,
       'REFERENCE_USED',
       `reference ${adjustment.reference} was already used for ${row.points} points to user ${row.user_id} (entry ${row.id}); choose a new reference`,
     )

@@ -230,7 +230,7 @@ function storedBody(stored: StoredRequest): unknown {
     try {
       return new JsonBody(stored.body, JSON.parse(stored.body))
     } catch {
-      throw new HttpError(400, 'INVALID_BODY', 'the body is not valid JSON')
+      throw new HttpError('INVALID_BODY', 'the body is not valid JSON')
     }
   }
   return new FormBody(stored.body)
@@ -252,7 +252,6 @@ function refuseRedactedFields(params: Params, names: Record<string, string[]>) {
     const value = pickValue(params, fieldNames).value
     if (value?.includes(REDACTED)) {
       throw new HttpError(
-        400,
         'REDACTED_FIELD',
         `${field} was redacted when the request was stored (its parameter name or value looks like a secret); it cannot be replayed`,
       )

@@ -52,8 +52,7 @@ export function sendRefusal(
   const status = own?.status ?? error.statusCode
   reply.code(status).headers(error.headers).header('x-postback-outcome', error.code)
   // The body's statusCode is the status sent, also when the profile overrides it.
-  if (wantsJson(request))
-    return reply.send(errorBody(status, error.code, error.message, error.fields))
+  if (wantsJson(request)) return reply.send(errorBody(error, status))
   return reply
     .type('text/plain; charset=utf-8')
     .send(own?.body ?? `${error.code}: ${error.message}`)

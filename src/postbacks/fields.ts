@@ -347,9 +347,9 @@ const CODE_ORDER = [
   'MISSING_FIELD',
   'UNREPLACED_MACRO',
   'INVALID_FIELD',
-]
+] as const
 
 function fieldError(problems: FieldProblem[]): HttpError {
   const code = CODE_ORDER.find((c) => problems.some((p) => p.code === c)) ?? 'INVALID_FIELD'
-  return new HttpError(400, code, problems.map((p) => p.message).join('; '), { fields: problems })
+  return new HttpError(code, problems.map((p) => p.message).join('; '), { fields: problems })
 }

@@ -11,7 +11,7 @@ export function requestedNetwork(pathNetwork: string | undefined, params: Params
   if (pathNetwork !== undefined) return pathNetwork
   const picked = pickValue(params, ['network'])
   if (picked.ambiguous)
-    throw new HttpError(400, 'AMBIGUOUS_PARAM', 'network arrived with different values')
+    throw new HttpError('AMBIGUOUS_PARAM', 'network arrived with different values')
   return picked.value ?? DEFAULT_NETWORK
 }
 
@@ -24,7 +24,6 @@ export function resolveNetwork(
   const profile = registry.get(name)
   if (!profile) {
     throw new HttpError(
-      404,
       'UNKNOWN_NETWORK',
       `unknown network "${clip(name)}"; configured: ${registry.names().join(', ')}`,
     )

@@ -43,7 +43,7 @@ export function collectParams(rawUrl: string, received: unknown): Params {
     for (const [name, value] of new URLSearchParams(body.raw)) add(name, value)
   } else if (body !== undefined && body !== null) {
     if (typeof body !== 'object' || Array.isArray(body)) {
-      throw new HttpError(400, 'INVALID_BODY', 'the JSON body must be an object of fields')
+      throw new HttpError('INVALID_BODY', 'the JSON body must be an object of fields')
     }
     const nested: string[] = []
     const addJson = (top: string, name: string, value: unknown, depth: number) => {
@@ -81,7 +81,7 @@ export function refuseNestedFields(
 }
 
 function notAValue(name: string) {
-  return new HttpError(400, 'INVALID_BODY', `field ${clip(name)} must be a string or a number`)
+  return new HttpError('INVALID_BODY', `field ${clip(name)} must be a string or a number`)
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
 import type { DeliveryRules } from '../delivery/rules.js'
+import { CODES, type ErrorCode } from '../http/codes.js'
 import { databaseUnavailable, HttpError, redactHttpError, toHttpError } from '../http/errors.js'
 import { redactValues } from '../http/redact.js'
 import { withDeadline } from '../lib/deadline.js'
@@ -106,7 +107,7 @@ export async function postbackRoutes(
     try {
       done(null, new JsonBody(body as string, JSON.parse(body as string)))
     } catch {
-      done(new HttpError(400, 'INVALID_BODY', 'the body is not valid JSON'), undefined)
+      done(new HttpError('INVALID_BODY', 'the body is not valid JSON'), undefined)
     }
   })
   await app.register(rateLimit, {
@@ -115,7 +116,6 @@ export async function postbackRoutes(
     ...(redis ? { redis, nameSpace: 'postback-receiver-rate-limit-', skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) =>
       new HttpError(
-        429,
         'RATE_LIMITED',
         `more than ${context.max} postbacks from this address in ${context.after}; slow down`,
       ),
@@ -268,9 +268,9 @@ export async function postbackRoutes(
 /** HEAD: answered 405 with Allow, before anything is parsed, recorded or logged. */
 async function answerMethodNotAllowed(_request: FastifyRequest, reply: FastifyReply) {
   return reply
-    .code(405)
+    .code(CODES.METHOD_NOT_ALLOWED.status)
     .header('allow', 'GET, POST')
-    .header('x-postback-outcome', 'METHOD_NOT_ALLOWED')
+    .header('x-postback-outcome', 'METHOD_NOT_ALLOWED' satisfies ErrorCode)
     .send()
 }
 

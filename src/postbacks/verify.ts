@@ -15,47 +15,52 @@ export type Caller = {
 /** Throws the 403 that explains why this caller may not post for this network, or returns. */
 export function verifyCaller(caller: Caller, profile: NetworkProfile, requireHttps: boolean): void {
   if (requireHttps && caller.protocol !== 'https') {
-    throw new HttpError(
-      403,
-      'HTTPS_REQUIRED',
-      'postbacks must arrive over HTTPS (REQUIRE_HTTPS is on)',
-    )
+    throw new HttpError('HTTPS_REQUIRED', 'postbacks must arrive over HTTPS (REQUIRE_HTTPS is on)')
   }
   if (profile.allowedIps.entries.length > 0 && !profile.allowedIps.includes(caller.ip)) {
     const setting =
       profile.name === 'default' ? 'ALLOWED_IPS' : `network ${profile.name}'s allowedIps`
     throw new HttpError(
-      403,
       'IP_NOT_ALLOWED',
       `source ${caller.ip} is not in ${setting}; if the network added servers, add them (behind a proxy, set TRUST_PROXY)`,
     )
   }
   const unsigned = unsignedParams(profile, caller.signed)
-  if (unsigned) throw new HttpError(403, 'UNSIGNED_PARAMS', unsigned)
+  if (unsigned) throw new HttpError('UNSIGNED_PARAMS', unsigned)
   const check = verifySignature(profile.signature, caller.signed, profile.secrets)
   if (check.ok) return
   // Macros left in the request or parameters sent twice: the pasted URL, not the secret.
   const advice = pasteUrlAdvice(findPastedUrlProblems(caller.signed.params), profile.name)
   const explained = (message: string) => (advice ? `${message}; ${advice}` : message)
   if (profile.signature.kind === 'static_token') {
-    const missing = check.reason.startsWith('no signature')
     const where =
       profile.name === 'default'
         ? 'the secret parameter or the X-Postback-Secret header'
         : describeToken(profile)
     throw new HttpError(
-      403,
       'BAD_SECRET',
       explained(
-        missing ? `no secret: send it as ${where}` : 'the secret does not match any active secret',
+        check.missing
+          ? `no secret: send it as ${where}`
+          : 'the secret does not match any active secret',
       ),
     )
   }
   throw new HttpError(
-    403,
     'BAD_SIGNATURE',
     explained(`${check.reason} (network ${profile.name}, ${profile.signature.kind})`),
   )
+}
+
+/**
+ * Whether a stored BAD_SECRET or BAD_SIGNATURE refusal was for a secret or signature that never
+ * arrived. The postback log keeps the code and the message only, and both codes cover the
+ * missing and the wrong credential, so this reads the start verifyCaller gave the message
+ * ("no secret: ...", "no signature: ..."); a code of its own would change the answers networks
+ * and operators already match on.
+ */
+export function refusedForNoCredential(message: string | null): boolean {
+  return /^no (secret|signature):/.test(message ?? '')
 }
 
 function describeToken(profile: NetworkProfile): string {

@@ -1,9 +1,16 @@
+import { codeSpec, type ErrorCode, forNetwork } from '../../http/codes.js'
+import { refusedForNoCredential } from '../../postbacks/verify.js'
 import type { DoctorSubject, Finding, ReadRow } from './diagnose.js'
 
 // The doctor's checks, each over the rows read (newest first). A row explained by one check
 // (macros, repeated parameters) is not counted again as a signature mismatch or refusal.
+// Rows are matched by their code; what to do about other codes is the registry's advice.
 
-const SIGNATURE_CODES = new Set(['BAD_SIGNATURE', 'BAD_SECRET'])
+const refusedAs =
+  (...codes: ErrorCode[]) =>
+  (row: ReadRow) =>
+    (codes as string[]).includes(row.outcome)
+const SIGNATURE_CODES: ErrorCode[] = ['BAD_SIGNATURE', 'BAD_SECRET']
 const SHOWN = 4
 
 const ids = (rows: readonly ReadRow[]) => rows.slice(0, SHOWN).map((row) => row.id)
@@ -43,7 +50,7 @@ export function checkPastedUrl(subject: DoctorSubject, rows: readonly ReadRow[])
 /** URL signatures cover scheme, host and path: PUBLIC_URL must be the address the network calls. */
 export function checkPublicUrl(subject: DoctorSubject, rows: readonly ReadRow[]): Finding[] {
   if (subject.signatureKind !== 'hmac_url') return []
-  const failing = rows.filter((row) => row.outcome === 'BAD_SIGNATURE' && !explainedByUrl(row))
+  const failing = rows.filter((row) => refusedAs('BAD_SIGNATURE')(row) && !explainedByUrl(row))
   if (failing.length === 0) return []
   const called = (row: ReadRow) => {
     const host = row.headers['x-forwarded-host'] ?? row.headers.host
@@ -85,10 +92,10 @@ export function checkPublicUrl(subject: DoctorSubject, rows: readonly ReadRow[])
 }
 
 export function checkSignatures(subject: DoctorSubject, rows: readonly ReadRow[]): Finding[] {
-  const failing = rows.filter((row) => SIGNATURE_CODES.has(row.outcome) && !explainedByUrl(row))
+  const failing = rows.filter((row) => refusedAs(...SIGNATURE_CODES)(row) && !explainedByUrl(row))
   if (failing.length === 0) return []
   const what = subject.signatureKind === 'static_token' ? 'secret' : 'signature'
-  const missing = failing.filter((row) => /^no (secret|signature)/.test(row.message ?? ''))
+  const missing = failing.filter((row) => refusedForNoCredential(row.message))
   const findings: Finding[] = []
   if (missing.length > 0) {
     findings.push({
@@ -134,7 +141,7 @@ const PRIVATE =
   /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd]|::ffff:(10|127|192\.168)\.)/i
 
 export function checkIps(subject: DoctorSubject, rows: readonly ReadRow[]): Finding[] {
-  const refused = rows.filter((row) => row.outcome === 'IP_NOT_ALLOWED')
+  const refused = rows.filter(refusedAs('IP_NOT_ALLOWED'))
   if (refused.length === 0) return []
   const counts = new Map<string, number>()
   for (const row of refused)
@@ -157,24 +164,27 @@ export function checkIps(subject: DoctorSubject, rows: readonly ReadRow[]): Find
   ]
 }
 
-const COVERED = new Set([...SIGNATURE_CODES, 'IP_NOT_ALLOWED'])
+const covered = refusedAs(...SIGNATURE_CODES, 'IP_NOT_ALLOWED')
 
-export function checkRefusals(rows: readonly ReadRow[]): Finding[] {
-  const other = rows.filter(
-    (row) => row.refused && !COVERED.has(row.outcome) && !explainedByUrl(row),
-  )
+/** Refusals the checks above do not explain, by code, each with the registry's advice. */
+export function checkRefusals(subject: DoctorSubject, rows: readonly ReadRow[]): Finding[] {
+  const other = rows.filter((row) => row.refused && !covered(row) && !explainedByUrl(row))
   if (other.length === 0) return []
   const byCode = new Map<string, ReadRow[]>()
   for (const row of other) byCode.set(row.outcome, [...(byCode.get(row.outcome) ?? []), row])
-  const parts = [...byCode].map(
-    ([code, coded]) =>
-      `${code} ×${coded.length}${coded[0]?.message ? ` (${coded[0].message})` : ''}`,
-  )
+  const parts = [...byCode].map(([code, coded]) => {
+    const message = coded[0]?.message ? ` (${coded[0].message})` : ''
+    const spec = codeSpec(code)
+    const action = spec
+      ? forNetwork(spec.action, subject.network)
+      : 'fix the profile or the URL, then replay them (`npm run cli -- replay`)'
+    return `${code} ×${coded.length}${message}: ${action}`
+  })
   return [
     {
       code: 'OTHER_REFUSALS',
       severity: 'problem',
-      message: `${other.length} of the last ${rows.length} postbacks were refused: ${parts.join('; ')}; fix the profile or the URL, then replay them (\`npm run cli -- replay\`)`,
+      message: `${other.length} of the last ${rows.length} postbacks were refused: ${parts.join(' ')}`,
       logIds: ids(other),
     },
   ]

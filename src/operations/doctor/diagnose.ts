@@ -96,7 +96,7 @@ export function diagnoseNetwork(subject: DoctorSubject, rows: readonly DoctorRow
           ...checkPublicUrl(subject, read),
           ...checkSignatures(subject, read),
           ...checkIps(subject, read),
-          ...checkRefusals(read),
+          ...checkRefusals(subject, read),
         ]
   if (subject.allowedIps.entries.length === 0) {
     const suggested = subject.suggestedIps.length
