@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
+import type { ErrorCode } from '../http/codes.js'
 import {
   conversionsAnswer,
   doctorAnswer,
@@ -33,8 +34,8 @@ export function admin(
   summary: string,
   answer: z.ZodType,
   extra: Partial<OperationDoc> & {
-    notFound?: [string, ...string[]]
-    conflict?: [description: string, code: string]
+    notFound?: [ErrorCode, ...ErrorCode[]]
+    conflict?: [description: string, code: ErrorCode]
   } = {},
 ): OperationDoc {
   const { notFound, conflict, ...rest } = extra

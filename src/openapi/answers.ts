@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
+import type { ErrorCode } from '../http/codes.js'
 import { LEDGER_KINDS } from '../ledger/rows.js'
 import { DOCTOR_CODES } from '../operations/doctor/diagnose.js'
 
@@ -22,7 +23,7 @@ const fieldProblem = z.object({
 })
 
 /** `{ statusCode, code, error, message, fields? }`: Fastify's error shape with a stable code. */
-export function errorBodySchema(codes: readonly [string, ...string[]]) {
+export function errorBodySchema(codes: readonly [ErrorCode, ...ErrorCode[]]) {
   return z.object({
     statusCode: z.number().int(),
     code: z.enum(codes),

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import type { ErrorCode } from '../http/codes.js'
 import { errorBodySchema, jsonSchema } from './answers.js'
 
 // One route's documentation, in the shape @fastify/swagger reads from a route schema. It is
@@ -28,7 +29,7 @@ export function jsonResponse(description: string, schema: z.ZodType): ResponseDo
 
 export function errorResponse(
   description: string,
-  codes: readonly [string, ...string[]],
+  codes: readonly [ErrorCode, ...ErrorCode[]],
   headers?: ResponseDoc['headers'],
 ): ResponseDoc {
   return { ...jsonResponse(description, errorBodySchema(codes)), ...(headers ? { headers } : {}) }

@@ -247,3 +247,24 @@ test('the OpenAPI document lists, per status, the codes the registry says a post
     )
   }
 })
+
+test('every code the OpenAPI document names is documented under its own status', async () => {
+  const document = (await app.inject({ url: '/openapi.json' })).json()
+  type Responses = Record<
+    string,
+    { content?: Record<string, { schema?: { properties?: { code?: { enum?: string[] } } } }> }
+  >
+  let checked = 0
+  for (const [path, operations] of Object.entries(document.paths as Record<string, object>))
+    for (const [method, operation] of Object.entries(operations as Record<string, object>))
+      for (const [status, response] of Object.entries(
+        (operation as { responses?: Responses }).responses ?? {},
+      ))
+        for (const code of response.content?.['application/json']?.schema?.properties?.code?.enum ??
+          []) {
+          assert.ok(code in CODES, `${method} ${path} ${status}: ${code} is not registered`)
+          assert.equal(String(CODES[code as ErrorCode].status), status, `${method} ${path} ${code}`)
+          checked += 1
+        }
+  assert.ok(checked > 20, `only ${checked} documented codes found`)
+})
