@@ -1,6 +1,13 @@
-import type { PoolClient } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import { type DeliveryRow, deliveryRowsFor, enqueueDeliveryRows } from '../delivery/outbox.js'
-import { type BatchRow, keyOf, type LedgerWrite, readBatchState, writeBatch } from './batch-sql.js'
+import {
+  type BatchRow,
+  type BatchState,
+  keyOf,
+  type LedgerWrite,
+  readBatchState,
+  writeBatch,
+} from './batch-sql.js'
 import type { LogContext, Postback, RecordPolicy, RecordResult } from './postback.js'
 import { reviewPayout, withMismatch } from './review.js'
 import {
@@ -10,11 +17,11 @@ import {
   type Outcome,
 } from './transitions.js'
 
-// Postbacks in one transaction and a fixed number of statements, whatever their number: lock
-// what exists, decide every postback in arrival order in memory (the pure transition function),
-// then write conversions, ledger and log in one statement (and the outbox in another when a
-// delivery rule matched). A postback for a transaction seen earlier in the batch sees its
-// effect, so duplicates and conflicting transitions resolve exactly as one after another would.
+// Postbacks in a fixed number of statements, whatever their number: read (and lock) what exists,
+// decide every postback in arrival order in memory (the pure transition function), then write
+// conversions, ledger and log in one statement (and the outbox in another when a delivery rule
+// matched). A postback for a transaction seen earlier in the batch sees its effect, so
+// duplicates and conflicting transitions resolve exactly as one after another would.
 
 export type BatchItem = { postback: Postback; policy: RecordPolicy; log: LogContext }
 
@@ -29,14 +36,28 @@ export const QUEUED_OUTCOMES: ReadonlySet<Outcome> = new Set([
 type Row = BatchRow
 type Effect = { row: Row; decision: Decision; moved: bigint; statusAfter: ConversionStatus }
 
+/** What a batch will write: its rows as they end, the money it moves, each postback's effect. */
+export type BatchPlan = {
+  items: readonly BatchItem[]
+  rows: readonly BatchRow[]
+  ledger: readonly LedgerWrite[]
+  effects: readonly Effect[]
+}
+
+/** Reads and locks what exists, decides, writes: inside the caller's transaction. */
 export async function applyBatch(
   client: PoolClient,
   items: readonly BatchItem[],
 ): Promise<RecordResult[]> {
-  const { rows, expected } = await readBatchState(
-    client,
-    items.map((item) => item.postback),
-  )
+  const state = await readBatchState(client, postbacksOf(items), 'lock')
+  return writePlan(client, decideBatch(items, state))
+}
+
+export const postbacksOf = (items: readonly BatchItem[]) => items.map((item) => item.postback)
+
+/** Decides every postback in arrival order, each seeing the effect of those before it. */
+export function decideBatch(items: readonly BatchItem[], state: BatchState): BatchPlan {
+  const { rows, expected } = state
   const ledger: LedgerWrite[] = []
 
   const effects: Effect[] = items.map(({ postback: p, policy }) => {
@@ -109,11 +130,28 @@ export async function applyBatch(
     }
     return { row, decision, moved, statusAfter: row.status }
   })
+  return { items, rows: [...rows.values()], ledger, effects }
+}
 
+/** Whether a delivery rule matches any outcome of the plan (the outbox needs a transaction). */
+export function queuesDeliveries(plan: BatchPlan): boolean {
+  return plan.effects.some(
+    ({ row, decision }, i) =>
+      QUEUED_OUTCOMES.has(decision.outcome) &&
+      (plan.items[i]?.policy.deliveries?.matching(row.network, decision.outcome).length ?? 0) > 0,
+  )
+}
+
+/**
+ * Writes a decided batch: one statement for conversions, ledger, balances and log, and the
+ * outbox when a rule matched. Given the pool (no delivery queued), the write commits on its own.
+ */
+export async function writePlan(db: Pool | PoolClient, plan: BatchPlan): Promise<RecordResult[]> {
+  const { items, effects } = plan
   const logIds = await writeBatch(
-    client,
-    [...rows.values()],
-    ledger,
+    db,
+    plan.rows,
+    plan.ledger,
     effects.map(({ row, decision }, i) => ({
       row,
       entry: {
@@ -136,7 +174,11 @@ export async function applyBatch(
         )
       : [],
   )
-  await enqueueDeliveryRows(client, deliveries.flat())
+  const queued = deliveries.flat()
+  if (queued.length > 0) {
+    if (!('release' in db)) throw new Error('deliveries are queued inside a transaction')
+    await enqueueDeliveryRows(db, queued)
+  }
 
   return effects.map(({ row, decision, moved }, i) => ({
     outcome: decision.outcome,

@@ -1,11 +1,11 @@
-import type { PoolClient } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import { LOG_COLUMNS, type PostbackLogEntry } from './log.js'
 import type { Postback } from './postback.js'
 import type { ConversionStatus } from './transitions.js'
 
-// The two round trips of a group commit besides BEGIN and COMMIT: one read (lock what exists,
-// and the offers' expected payouts), one write (every insert and update as data-modifying CTEs).
-// Round trips, not rows, are what a batch pays for on this path.
+// The two round trips of a batch: one read (what exists, locked inside a transaction, and the
+// offers' expected payouts), one write (every insert and update as data-modifying CTEs). Round
+// trips, not rows, are what a batch pays for. Both are prepared once per connection.
 
 /** One conversion as a batch sees it: locked from the database, or new in this batch. */
 export type BatchRow = {
@@ -53,15 +53,36 @@ type LockedRow = {
   reversed: boolean
 }
 
+export type BatchState = { rows: Map<string, BatchRow>; expected: Map<string, string> }
+
+const readStatement = (lock: boolean) => `WITH found AS (
+  SELECT c.id::text, c.network, c.tx_id, c.status, c.user_id, c.payout::text,
+         c.points::text, c.network_status, c.hold_reason, c.credit_user,
+         c.credit_points::text, c.reversed
+  FROM conversions c
+  JOIN unnest($1::text[], $2::text[]) AS k(network, tx_id)
+    ON c.network = k.network AND c.tx_id = k.tx_id
+  ORDER BY c.network, c.tx_id${lock ? '\n  FOR UPDATE OF c' : ''}
+)
+SELECT (SELECT COALESCE(json_agg(found), '[]') FROM found) AS conversions,
+       (SELECT COALESCE(json_agg(json_build_object('network', o.network,
+                 'offer_id', o.offer_id, 'expected', o.expected_payout::text)), '[]')
+        FROM offers o JOIN unnest($3::text[], $4::text[]) AS f(network, offer_id)
+          ON o.network = f.network AND o.offer_id = f.offer_id) AS offers`
+const READ = { lock: readStatement(true), peek: readStatement(false) }
+
 /**
- * Locks every conversion the batch names that exists (in key order) and reads offers. Credit
- * state comes from the locked rows themselves: FOR UPDATE re-reads a row it waited for, while
- * a join to another table would keep the statement's older snapshot.
+ * Reads every conversion the batch names that exists, and the offers' expected payouts. `lock`
+ * (inside a transaction) locks those rows in key order, and takes their credit state from the
+ * locked rows themselves: FOR UPDATE re-reads a row it waited for, while a join to another table
+ * would keep the statement's older snapshot. `peek` locks nothing: it tells whether there is
+ * anything to lock.
  */
 export async function readBatchState(
-  client: PoolClient,
+  db: Pool | PoolClient,
   postbacks: readonly Postback[],
-): Promise<{ rows: Map<string, BatchRow>; expected: Map<string, string> }> {
+  mode: 'lock' | 'peek',
+): Promise<BatchState> {
   const keys = new Map<string, [string, string]>()
   const offers = new Map<string, [string, string]>()
   for (const p of postbacks) {
@@ -70,26 +91,12 @@ export async function readBatchState(
       offers.set(keyOf(p.network, p.offerId), [p.network, p.offerId])
     }
   }
-  const { rows } = await client.query<{
+  const { rows } = await db.query<{
     conversions: LockedRow[]
     offers: { network: string; offer_id: string; expected: string }[]
   }>({
-    name: 'batch-read',
-    text: `WITH locked AS (
-             SELECT c.id::text, c.network, c.tx_id, c.status, c.user_id, c.payout::text,
-                    c.points::text, c.network_status, c.hold_reason, c.credit_user,
-                    c.credit_points::text, c.reversed
-             FROM conversions c
-             JOIN unnest($1::text[], $2::text[]) AS k(network, tx_id)
-               ON c.network = k.network AND c.tx_id = k.tx_id
-             ORDER BY c.network, c.tx_id
-             FOR UPDATE OF c
-           )
-           SELECT (SELECT COALESCE(json_agg(locked), '[]') FROM locked) AS conversions,
-                  (SELECT COALESCE(json_agg(json_build_object('network', o.network,
-                            'offer_id', o.offer_id, 'expected', o.expected_payout::text)), '[]')
-                   FROM offers o JOIN unnest($3::text[], $4::text[]) AS f(network, offer_id)
-                     ON o.network = f.network AND o.offer_id = f.offer_id) AS offers`,
+    name: `batch-${mode}`,
+    text: READ[mode],
     values: [
       [...keys.values()].map(([n]) => n),
       [...keys.values()].map(([, t]) => t),
@@ -119,11 +126,6 @@ export async function readBatchState(
   }
   const expected = new Map(result.offers.map((o) => [keyOf(o.network, o.offer_id), o.expected]))
   return { rows: found, expected }
-}
-
-/** Another writer inserted a conversion this batch thought new: apply the batch one by one. */
-export class BatchConflict extends Error {
-  override name = 'BatchConflict'
 }
 
 type Column<T> = { name: string; type: string; value(item: T): unknown }
@@ -204,13 +206,17 @@ const LOG_ROW: readonly Column<LogWrite>[] = [
 
 // One array parameter per column, numbered in the order the text names them: the statement's
 // text is the same for every batch, so each connection prepares and plans it once.
-const parameters: ((input: WriteInput) => unknown[])[] = []
+const parameters: ((input: WriteInput) => unknown)[] = []
 function unnestOf<T>(columns: readonly Column<T>[], list: (input: WriteInput) => readonly T[]) {
   const arrays = columns.map((column) => {
     parameters.push((input) => list(input).map((item) => column.value(item)))
     return `$${parameters.length}::${column.type}[]`
   })
   return `unnest(${arrays.join(', ')})`
+}
+function scalar(type: string, value: (input: WriteInput) => unknown) {
+  parameters.push(value as (input: WriteInput) => unknown[])
+  return `$${parameters.length}::${type}`
 }
 const names = (columns: readonly Column<unknown>[]) => columns.map((c) => c.name).join(', ')
 const logNames = LOG_COLUMNS.map((c) => c.name)
@@ -255,15 +261,22 @@ const WRITE_BATCH = `WITH ins AS (
 )
 SELECT (SELECT json_agg(json_build_object('id', id::text, 'network', network, 'tx_id', tx_id))
         FROM ins) AS inserted,
-       (SELECT count(*)::int FROM entry) AS entries,
-       (SELECT array_agg(id::text ORDER BY id) FROM logged) AS log_ids`
+       (SELECT array_agg(id::text ORDER BY id) FROM logged) AS log_ids,
+       -- Decided from a read that is stale now (another writer inserted a conversion this batch
+       -- thought new, or a ledger entry it wrote existed): undo the whole statement.
+       assert_batch((SELECT count(*) FROM ins) = ${scalar('int', (i) => i.fresh.length)},
+                    'a conversion this batch created was inserted concurrently')
+       AND assert_batch((SELECT count(*) FROM entry) = ${scalar('int', (i) => i.ledger.length)},
+                    'a ledger entry this batch wrote already existed') AS checked`
 
 /**
  * New conversions, changed conversions, ledger entries with their balances, and the log rows,
- * in one statement. New rows get their ids; returns the log ids in the entries' order.
+ * in one statement: it stands or falls as a whole, so on the pool it commits on its own. A
+ * stale decision fails it with a serialization failure (assert_batch), which the writer retries.
+ * New rows get their ids; returns the log ids in the entries' order.
  */
 export async function writeBatch(
-  client: PoolClient,
+  db: Pool | PoolClient,
   rows: readonly BatchRow[],
   ledger: readonly LedgerWrite[],
   log: readonly { entry: PostbackLogEntry; row: BatchRow }[],
@@ -280,9 +293,8 @@ export async function writeBatch(
     ledger,
     log,
   }
-  const { rows: result } = await client.query<{
+  const { rows: result } = await db.query<{
     inserted: { id: string; network: string; tx_id: string }[] | null
-    entries: number
     log_ids: string[] | null
   }>({
     name: 'batch-write',
@@ -291,18 +303,10 @@ export async function writeBatch(
   })
   const written = result[0]
   const inserted = written?.inserted ?? []
-  // A conflict means another writer got there first (a new row), or our locked view of the
-  // ledger was wrong: either way the decisions are stale, so nothing of this batch may stand.
-  if (inserted.length !== fresh.length) {
-    throw new BatchConflict('a conversion this batch created was inserted concurrently')
-  }
-  if (written?.entries !== ledger.length) {
-    throw new BatchConflict('a ledger entry this batch wrote already existed')
-  }
   const byKey = new Map(fresh.map((row) => [keyOf(row.network, row.txId), row]))
   for (const row of inserted) {
     const target = byKey.get(keyOf(row.network, row.tx_id))
     if (target) target.id = row.id
   }
-  return written.log_ids ?? []
+  return written?.log_ids ?? []
 }
