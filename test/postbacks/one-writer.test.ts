@@ -50,36 +50,34 @@ function approval(txId: string, user: string): Postback {
 }
 
 describe('the one writer', () => {
-  test(
-    'two writers racing for the same new conversion: credited once, the loser retried as a repeat, nothing orphaned',
-    { skip: USING_REAL_POSTGRES ? false : 'one embedded connection cannot race itself' },
-    async () => {
-      const ids = Array.from({ length: 60 }, (_, i) => `tx-${i}`)
-      // Each pair goes out at once on two pooled connections: both peeks see nothing.
-      const results = await Promise.all(
-        ids.flatMap((id) => [
-          recordPostback(testDb.db.pool, approval(id, 'racer'), policy, log),
-          recordPostback(testDb.db.pool, approval(id, 'racer'), policy, log),
-        ]),
-      )
-      const outcomes = results.map((r) => r.outcome).sort()
-      assert.deepEqual(outcomes, [...Array(60).fill('credited'), ...Array(60).fill('duplicate')])
-      const { rows } = await testDb.db.pool.query(`SELECT
+  test('two writers racing for the same new conversion: credited once, the loser retried as a repeat, nothing orphaned', {
+    skip: USING_REAL_POSTGRES ? false : 'one embedded connection cannot race itself',
+  }, async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `tx-${i}`)
+    // Each pair goes out at once on two pooled connections: both peeks see nothing.
+    const results = await Promise.all(
+      ids.flatMap((id) => [
+        recordPostback(testDb.db.pool, approval(id, 'racer'), policy, log),
+        recordPostback(testDb.db.pool, approval(id, 'racer'), policy, log),
+      ]),
+    )
+    const outcomes = results.map((r) => r.outcome).sort()
+    assert.deepEqual(outcomes, [...Array(60).fill('credited'), ...Array(60).fill('duplicate')])
+    const { rows } = await testDb.db.pool.query(`SELECT
         (SELECT count(*)::int FROM conversions WHERE network = 'race') AS conversions,
         (SELECT count(*)::int FROM ledger_entries WHERE user_id = 'racer') AS entries,
         (SELECT points::text FROM balances WHERE user_id = 'racer') AS balance,
         (SELECT count(*)::int FROM postback_log WHERE network = 'race') AS logged,
         (SELECT count(*)::int FROM postback_log
           WHERE network = 'race' AND conversion_id IS NULL) AS orphaned`)
-      assert.deepEqual(rows[0], {
-        conversions: 60,
-        entries: 60,
-        balance: String(60 * 125),
-        logged: 120,
-        orphaned: 0,
-      })
-    },
-  )
+    assert.deepEqual(rows[0], {
+      conversions: 60,
+      entries: 60,
+      balance: String(60 * 125),
+      logged: 120,
+      orphaned: 0,
+    })
+  })
 
   test('a lone approval and its repeat: the repeat is decided under the lock and says so', async () => {
     const first = await recordPostback(testDb.db.pool, approval('solo', 'solo-user'), policy, log)
