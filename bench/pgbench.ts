@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { createDatabase, spawnTracked } from './service.js'
 
 export const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench'
@@ -28,12 +28,17 @@ ON CONFLICT (user_id) DO UPDATE SET points = b.points + EXCLUDED.points, updated
 COMMIT;
 `
 
-export type PgbenchResult = { clients: number; tps: number }
+/** tps and the average transaction latency (ms) at one client count. */
+export type PgbenchResult = { clients: number; tps: number; latencyMs: number }
 
-/** tps at each client count, or null (with the reason on stderr) when pgbench is missing. */
+/**
+ * tps at each client count, or null (with the reason on stderr) when pgbench is missing. The
+ * database is migrated by the checkout at `serviceDir` (default: this one).
+ */
 export async function measurePgbench(
   clientCounts: number[],
   seconds: number,
+  serviceDir = '.',
 ): Promise<PgbenchResult[] | null> {
   if (!existsSync(PGBENCH)) {
     process.stderr.write(`pgbench: skipped, ${PGBENCH} not found (set PGBENCH=/path/to/pgbench)\n`)
@@ -42,7 +47,7 @@ export async function measurePgbench(
   const db = await createDatabase('pbr_pgbench')
   const dir = await mkdtemp(join(tmpdir(), 'pbr-pgbench-'))
   try {
-    await migrate(db.url)
+    await migrate(db.url, serviceDir)
     const script = join(dir, 'postback.sql')
     await writeFile(script, SCRIPT)
     const results: PgbenchResult[] = []
@@ -72,8 +77,9 @@ export async function measurePgbench(
         (seconds + 60) * 1000,
       )
       const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1]
-      if (!tps) throw new Error(`pgbench printed no tps:\n${output}`)
-      results.push({ clients, tps: Number(tps) })
+      const latency = /latency average = ([\d.]+) ms/.exec(output)?.[1]
+      if (!tps || !latency) throw new Error(`pgbench printed no tps or latency:\n${output}`)
+      results.push({ clients, tps: Number(tps), latencyMs: Number(latency) })
     }
     return results
   } finally {
@@ -82,9 +88,10 @@ export async function measurePgbench(
   }
 }
 
-/** Applies the project's migrations with the built CLI. */
-function migrate(databaseUrl: string) {
-  return run(process.execPath, ['dist/cli/index.js', 'migrate'], 60_000, {
+/** Applies the project's migrations with the built CLI of the checkout at `serviceDir`. */
+function migrate(databaseUrl: string, serviceDir: string) {
+  const cli = join(resolve(serviceDir), 'dist/cli/index.js')
+  return run(process.execPath, [cli, 'migrate'], 60_000, {
     PATH: process.env.PATH ?? '',
     DATABASE_URL: databaseUrl,
     DOTENV_CONFIG_PATH: '/nonexistent/.env',

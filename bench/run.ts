@@ -1,90 +1,73 @@
-// One command, three ceilings and the real thing, then a correctness check:
-//   1. pgbench: the minimal postback transaction on a fresh migrated database (8 and N clients)
-//   2. a bare Fastify route (bench/bare-server.ts) under autocannon
-//   3. the built service on a fresh database under a realistic postback mix
-//   4. the database after the run: credited once, reversals = credits, balances = ledger
-// Prints a markdown table and records it in bench/RESULTS.md. Exits 1 if verification fails.
-//   npm run bench -- --seconds 15 --connections 32 [--embedded] [--instances 2]
+// npm run bench: at each concurrency, pgbench's ceiling for the minimal postback transaction
+// beside the service under unique approvals (bench/sweep.ts), with issue 16's targets; or, with
+// --mix, the realistic mix at one concurrency (bench/mix-run.ts). Prints markdown and records it
+// in bench/RESULTS.md. Exits 1 if a verification fails or the service answers what it never should.
+//   npm run bench -- [--connections 1,8,32,64] [--seconds 15] [--warmup 2] [--embedded]
+//                    [--service-dir ../other-checkout ...]
+//   npm run bench -- --mix [--connections 32] [--seconds 15] [--embedded | --instances 2]
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import autocannon from 'autocannon'
-import { backendPids, cpuSeconds, storageByTable, walBytesSince, walPosition } from './footprint.js'
-import { describeStatuses, driveMix, unexpectedStatuses } from './mix.js'
-import { measurePgbench, type PgbenchResult } from './pgbench.js'
-import { machineDescription, markdownTable, RESULTS_FILE, writeResults } from './report.js'
-import {
-  adminQuery,
-  cleanUpAll,
-  freePort,
-  readRss,
-  spawnTracked,
-  startService,
-  stopChild,
-  waitForReady,
-} from './service.js'
-import { verifyDatabase } from './verify.js'
+import { runMix } from './mix-run.js'
+import { machineDescription, RESULTS_FILE, writeResults } from './report.js'
+import { adminQuery, cleanUpAll } from './service.js'
+import { runSweep, type ServiceUnderTest, unexpectedApprovalStatuses } from './sweep.js'
+import { sweepReport } from './sweep-report.js'
+
+const USAGE = `usage: npm run bench -- [--connections 1,8,32,64] [--seconds 15] [--warmup 2] [--embedded]
+                        [--service-dir <built checkout> ...]
+       npm run bench -- --mix [--connections 32] [--seconds 15] [--embedded | --instances 2]`
 
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '15' },
-    connections: { type: 'string', default: '32' },
+    connections: { type: 'string' },
+    warmup: { type: 'string', default: '2' },
     embedded: { type: 'boolean', default: false },
+    mix: { type: 'boolean', default: false },
     instances: { type: 'string', default: '1' },
+    'service-dir': { type: 'string', multiple: true },
   },
 })
-const seconds = Number(args.seconds)
-const connections = Number(args.connections)
-const instances = Number(args.instances)
-if (
-  !(seconds > 0 && connections > 0 && Number.isInteger(instances) && instances > 0) ||
-  (args.embedded && instances > 1)
-) {
-  console.error(
-    'usage: npm run bench -- [--seconds 15] [--connections 32] [--embedded | --instances 2]',
-  )
+
+function usage(problem: string): never {
+  console.error(`${problem}\n${USAGE}`)
   process.exit(2)
 }
 
-async function measureBare(): Promise<autocannon.Result> {
-  const port = await freePort()
-  const server = spawnTracked(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  try {
-    const url = `http://127.0.0.1:${port}/`
-    await waitForReady(url, server)
-    process.stderr.write(`bare Fastify: ${connections} connections, ${seconds} s\n`)
-    return await autocannon({ url, connections, duration: seconds })
-  } finally {
-    await stopChild(server)
-  }
+const seconds = Number(args.seconds)
+const warmup = Number(args.warmup)
+const instances = Number(args.instances)
+const defaultLevels = args.mix ? '32' : args.embedded ? '1,32' : '1,8,32,64'
+const levels = (args.connections ?? defaultLevels).split(',').map(Number)
+const serviceDirs = args['service-dir'] ?? ['.']
+if (!(seconds > 0) || !(warmup >= 0)) usage('--seconds must be > 0 and --warmup >= 0')
+if (!levels.every((c) => Number.isInteger(c) && c > 0))
+  usage('--connections takes positive integers separated by commas')
+if (!(Number.isInteger(instances) && instances > 0)) usage('--instances takes a positive integer')
+if (instances > 1 && (!args.mix || args.embedded))
+  usage('--instances needs --mix and PostgreSQL (one embedded database has one owner)')
+if (args.mix && (levels.length > 1 || serviceDirs.length > 1))
+  usage('--mix takes one --connections value and at most one --service-dir')
+for (const dir of serviceDirs) {
+  if (!existsSync(join(dir, 'dist/server.js')))
+    usage(`${dir}/dist/server.js not found: build that checkout first (npm run build)`)
 }
 
-async function measureService() {
-  const service = await startService({ embedded: args.embedded, instances })
-  try {
-    process.stderr.write(
-      `service: ${instances} instance(s), ${connections} connections, ${seconds} s, ${args.embedded ? 'embedded PGlite' : 'PostgreSQL'}\n`,
-    )
-    const cpuBefore = cpuSeconds(service.pids)
-    const wal = service.databaseUrl ? await walPosition() : null
-    const mix = await driveMix(service.bases, connections, seconds)
-    const cost = {
-      serviceCpu: cpuSeconds(service.pids) - cpuBefore,
-      // The pool's backends started with the run, so their whole CPU time is the run's.
-      databaseCpu: service.databaseUrl ? cpuSeconds(await backendPids(service.databaseUrl)) : null,
-      walBytes: wal ? await walBytesSince(wal) : null,
+/** "this checkout (abc1234)" or "../old (abc1234, uncommitted changes)". */
+function describeCheckout(dir: string): ServiceUnderTest {
+  const git = (...gitArgs: string[]) => {
+    try {
+      return String(execFileSync('git', ['-C', dir, ...gitArgs], { stdio: 'pipe' })).trim()
+    } catch {
+      return ''
     }
-    const rss = service.pids.reduce((sum, pid) => sum + readRss(pid), 0)
-    const approvals200 = mix.statuses.approval[200] ?? 0
-    const verification = service.databaseUrl
-      ? await verifyDatabase(service.databaseUrl, approvals200)
-      : null
-    const storage = service.databaseUrl ? await storageByTable(service.databaseUrl) : null
-    return { mix, rss, verification, cost, storage }
-  } finally {
-    await service.stop()
   }
+  const commit = git('rev-parse', '--short', 'HEAD') || 'not a git checkout'
+  const dirty = git('status', '--porcelain', '--untracked-files=no') ? ', uncommitted changes' : ''
+  const name = resolve(dir) === resolve('.') ? 'this checkout' : basename(resolve(dir))
+  return { dir, label: `${name} (${commit}${dirty})` }
 }
 
 async function postgresVersion() {
@@ -96,119 +79,51 @@ async function postgresVersion() {
   }
 }
 
-function buildTable(
-  pgbench: PgbenchResult[] | null | string,
-  bare: autocannon.Result,
-  service: Awaited<ReturnType<typeof measureService>>,
-) {
-  const { result, statuses } = service.mix
-  const accepted = result['2xx'] / result.duration
-  const bareRps = bare['2xx'] / bare.duration
-  const tpsAt = (clients: number) =>
-    Array.isArray(pgbench) ? pgbench.find((p) => p.clients === clients)?.tps : undefined
-  const pgbenchCell = (clients: number) => {
-    const tps = tpsAt(clients)
-    if (tps !== undefined) return String(Math.round(tps))
-    return typeof pgbench === 'string' ? `skipped: ${pgbench}` : 'skipped: pgbench not found'
-  }
-  const ceiling = tpsAt(connections)
-  const nonOk = Object.entries(statuses)
-    .map(([kind, counts]) => {
-      const bad = Object.fromEntries(Object.entries(counts).filter(([s]) => Number(s) >= 300))
-      return Object.keys(bad).length > 0 ? `${kind} ${describeStatuses(bad)}` : ''
-    })
-    .filter(Boolean)
-    .join('; ')
-  const database = args.embedded
-    ? 'embedded PGlite'
-    : `PostgreSQL (fresh database)${instances > 1 ? `, ${instances} service instances` : ''}`
-  const perThousand = (cpu: number | null) =>
-    cpu === null ? 'n/a' : `${((cpu / result['2xx']) * 1000).toFixed(2)} s`
-  const storage = service.storage
-  const conversions = storage?.find((t) => t.table === 'conversions')?.rows ?? 0
-  return markdownTable([
-    ['pgbench tps, 8 clients (postback transaction on PostgreSQL)', pgbenchCell(8)],
-    [`pgbench tps, ${connections} clients`, pgbenchCell(connections)],
-    [`bare Fastify req/s (${connections} connections)`, String(Math.round(bareRps))],
-    [
-      `service accepted postbacks/s (2xx, ${connections} connections, ${database})`,
-      String(Math.round(accepted)),
-    ],
-    [
-      'service latency p50 / p99 / max (ms)',
-      `${result.latency.p50} / ${result.latency.p99} / ${result.latency.max}`,
-    ],
-    [
-      'service requests by kind',
-      Object.entries(statuses)
-        .map(([k, c]) => `${k} ${Object.values(c).reduce((a, b) => a + b, 0)}`)
-        .join(', '),
-    ],
-    ['service non-2xx by kind and status', nonOk || 'none'],
-    ['service errors / timeouts', `${result.errors} / ${result.timeouts}`],
-    [`service RSS at end (MiB${instances > 1 ? ', all instances' : ''})`, String(service.rss)],
-    [
-      'CPU per 1,000 accepted postbacks: service processes / PostgreSQL backends',
-      `${perThousand(service.cost.serviceCpu)} / ${perThousand(service.cost.databaseCpu)}`,
-    ],
-    [
-      'WAL per accepted postback (whole cluster, other databases included)',
-      service.cost.walBytes === null
-        ? 'n/a'
-        : `${Math.round(service.cost.walBytes / result['2xx'])} bytes`,
-    ],
-    [
-      'disk per conversion (table + indexes; rows)',
-      storage && conversions > 0
-        ? storage
-            .map((t) => `${t.table} ${Math.round(t.bytes / conversions)} B (${t.rows})`)
-            .join(', ')
-        : 'n/a',
-    ],
-    [
-      `service / pgbench(${connections})`,
-      ceiling ? `${((accepted / ceiling) * 100).toFixed(1)}%` : 'n/a',
-    ],
-    ['service / bare HTTP', `${((accepted / bareRps) * 100).toFixed(1)}%`],
-    [
-      'verification',
-      service.verification
-        ? `${service.verification.ok ? 'OK' : `FAILED (${service.verification.failures.join('; ')})`}: ${service.verification.summary}`
-        : 'skipped: embedded PGlite, its data directory belongs to the server process',
-    ],
-  ])
-}
-
 async function main() {
   const started = new Date()
-  let pgbench: PgbenchResult[] | null | string
-  try {
-    pgbench = await measurePgbench([...new Set([8, connections])], seconds)
-  } catch (error) {
-    if (!args.embedded) throw error
-    // Embedded runs need no PostgreSQL; say why the ceiling is missing rather than fail.
-    pgbench = `PostgreSQL unavailable (${(error as Error).message.split('\n')[0]})`
-    process.stderr.write(`pgbench: ${pgbench}\n`)
+  let markdown: string
+  let problems: string[]
+  if (args.mix) {
+    const mix = await runMix({
+      seconds,
+      connections: levels[0] as number,
+      embedded: args.embedded,
+      instances,
+      serviceDir: serviceDirs[0] as string,
+    })
+    markdown = mix.table
+    problems = mix.problems
+  } else {
+    const options = {
+      levels,
+      seconds,
+      warmup,
+      embedded: args.embedded,
+      services: serviceDirs.map(describeCheckout),
+    }
+    const results = await runSweep(options)
+    markdown = sweepReport(results, options)
+    problems = [
+      ...results.flatMap((r) =>
+        r.verification.failures.map((f) => `${r.service.label} at ${r.connections}: ${f}`),
+      ),
+      ...unexpectedApprovalStatuses(results),
+      ...results
+        .filter((r) => r.run.accepted.length === 0)
+        .map((r) => `${r.service.label} at ${r.connections}: no postback accepted`),
+    ]
   }
-  const bare = await measureBare()
-  const service = await measureService()
-  const table = buildTable(pgbench, bare, service)
-  console.log(`\n${table}\n`)
+  console.log(`\n${markdown}\n`)
 
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
   await writeResults({
     date: started.toISOString().replace(/\.\d+Z$/, 'Z'),
     command,
     machine: machineDescription(await postgresVersion()),
-    table,
+    table: markdown,
   })
   process.stderr.write(`written to ${RESULTS_FILE}\n`)
 
-  const problems = [
-    ...(service.verification?.failures ?? []),
-    ...unexpectedStatuses(service.mix.statuses),
-    ...(service.mix.result['2xx'] === 0 ? ['the service accepted no postbacks'] : []),
-  ]
   if (problems.length > 0) {
     console.error(`bench FAILED: ${problems.join('; ')}`)
     process.exitCode = 1

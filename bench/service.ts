@@ -92,6 +92,10 @@ export type Service = {
   pids: number[]
   /** null on embedded PGlite: its data directory belongs to the server process. */
   databaseUrl: string | null
+  /** Embedded PGlite only: the data directory, readable once stopProcesses() has returned. */
+  dataDir: string | null
+  /** Stops the processes and keeps the database (to inspect it); stop() then removes it. */
+  stopProcesses: () => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -126,9 +130,11 @@ export async function startService(options: {
   }
   let cleanup: () => Promise<void>
   let databaseUrl: string | null = null
+  let pgliteDir: string | null = null
   if (options.embedded) {
     const dataDir = await mkdtemp(join(tmpdir(), 'pbr-bench-'))
-    env.PGLITE_DATA_DIR = join(dataDir, 'pglite')
+    pgliteDir = join(dataDir, 'pglite')
+    env.PGLITE_DATA_DIR = pgliteDir
     tempDirs.add(dataDir)
     cleanup = async () => {
       await rm(dataDir, { recursive: true, force: true })
@@ -144,8 +150,11 @@ export async function startService(options: {
 
   const servers: ChildProcess[] = []
   const bases: string[] = []
-  const stop = async () => {
+  const stopProcesses = async () => {
     await Promise.all(servers.map((server) => stopChild(server)))
+  }
+  const stop = async () => {
+    await stopProcesses()
     await cleanup()
   }
   try {
@@ -164,18 +173,33 @@ export async function startService(options: {
       )
       servers.push(server)
       bases.push(`http://127.0.0.1:${port}`)
-      await waitForReady(`http://127.0.0.1:${port}/readyz`, server)
+      // A first embedded start creates the database: seconds when quiet, far more on a busy machine.
+      await waitForReady(
+        `http://127.0.0.1:${port}/readyz`,
+        server,
+        options.embedded ? 120_000 : 30_000,
+      )
     }
   } catch (error) {
     await stop()
     throw error
   }
   const pids = servers.map((server) => server.pid ?? 0)
-  return { base: bases[0] as string, bases, pid: pids[0], pids, databaseUrl, stop }
+  return {
+    base: bases[0] as string,
+    bases,
+    pid: pids[0],
+    pids,
+    databaseUrl,
+    dataDir: pgliteDir,
+    stopProcesses,
+    stop,
+  }
 }
 
-export async function waitForReady(url: string, child?: ChildProcess) {
-  for (let i = 0; i < 300; i++) {
+export async function waitForReady(url: string, child?: ChildProcess, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`${url}: the process exited early`)
     const ready = await fetch(url).then(
       (r) => r.ok,
@@ -184,7 +208,7 @@ export async function waitForReady(url: string, child?: ChildProcess) {
     if (ready) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`${url} did not become ready in 30 s`)
+  throw new Error(`${url} did not become ready in ${timeoutMs / 1000} s`)
 }
 
 export function freePort(): Promise<number> {
@@ -199,10 +223,16 @@ export function freePort(): Promise<number> {
 
 /** Resident memory of a process in MiB (VmRSS), 0 if it cannot be read. */
 export function readRss(pid: number | undefined): number {
+  return Math.round(readMemory(pid).rss / 1024 / 1024)
+}
+
+/** Resident memory now (VmRSS) and its peak since the process started (VmHWM), in bytes. */
+export function readMemory(pid: number | undefined): { rss: number; peak: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024)
+    const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+    return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 }
   } catch {
-    return 0
+    return { rss: 0, peak: 0 }
   }
 }
