@@ -57,6 +57,12 @@ export async function openDatabase(config: DatabaseSettings, log: Logger): Promi
     database: 'postgres',
     max: 1,
   })
+  // Every socket reaches the same backend, so a connection that replaces a discarded one (pg-pool
+  // drops a client whose query failed) would inherit prepared statements its new client does not
+  // know about ("prepared statement ... already exists"). Each connection starts clean.
+  pool.on('connect', (client) => {
+    client.query('DEALLOCATE ALL').catch(() => {}) // a failure shows on the query queued next
+  })
   watchIdleErrors(pool, log)
   return {
     pool,
