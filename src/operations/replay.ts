@@ -4,6 +4,7 @@ import type { DeliveryHooks } from '../delivery/hooks.js'
 import { HttpError } from '../http/errors.js'
 import { REDACTED } from '../http/redact.js'
 import type { NetworkRegistry } from '../networks/registry.js'
+import type { LogEntry } from '../postback-log/rows.js'
 import { fieldWarnings, parsePostback } from '../postbacks/fields.js'
 import { insertPostbackLog, type PostbackLogEntry } from '../postbacks/log.js'
 import { resolveNetwork } from '../postbacks/network.js'
@@ -29,20 +30,21 @@ import { verifyCaller } from '../postbacks/verify.js'
 // Anything else runs only on the operator's word (includeUnauthorized). The new log row says
 // who ran it (replayed_by), which row it re-ran (replay_of), and whether its caller is verified.
 
-export type StoredRequest = {
-  id: string
-  receivedAt: Date
-  method: string
-  path: string
-  query: string | null
-  body: string | null
-  headers: Record<string, string>
-  sourceIp: string | null
-  statusCode: number
-  outcome: string
-  /** The caller passed verification when the request arrived (postback_log.caller_verified). */
-  callerVerified: boolean
-}
+/** A refused postback_log row, as replay reads it (already redacted). */
+export type StoredRequest = Pick<
+  LogEntry,
+  | 'id'
+  | 'receivedAt'
+  | 'method'
+  | 'path'
+  | 'query'
+  | 'body'
+  | 'headers'
+  | 'sourceIp'
+  | 'statusCode'
+  | 'outcome'
+  | 'callerVerified'
+>
 
 export type ReplayOutcome = {
   logId: string

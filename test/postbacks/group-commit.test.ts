@@ -7,6 +7,7 @@ import { recordPostback } from '../../src/postbacks/record.js'
 import type { NetworkStatus } from '../../src/postbacks/transitions.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { silentLogger } from '../helpers/logging.js'
+import { logContext } from '../helpers/postbacks.js'
 
 // Group commit must be invisible: a batch gives every postback the outcome, and leaves the
 // database in the state, that applying the same postbacks one at a time would.
@@ -41,17 +42,6 @@ function postbackOf(op: Op, network: string, prefix: string): Postback {
     test: false,
   }
 }
-
-const logContext = (network: string) => ({
-  network,
-  method: 'GET',
-  path: '/api/postback',
-  query: null,
-  body: null,
-  headers: {},
-  sourceIp: '127.0.0.1',
-  callerVerified: true,
-})
 
 /** What a run left behind, with its own prefix taken out so two runs compare equal. */
 async function stateOf(network: string, prefix: string) {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { Postback, RecordPolicy } from '../../src/postbacks/postback.js'
+import type { RecordPolicy } from '../../src/postbacks/postback.js'
 import { recordPostback } from '../../src/postbacks/record.js'
 import { createTestDatabase, type TestDatabase, USING_REAL_POSTGRES } from '../helpers/database.js'
+import { approvalOf, logContext } from '../helpers/postbacks.js'
 
 // A batch whose conversions are all new writes without a transaction: a peek, then one
 // statement that commits on its own. Two writers racing for the same new conversion must still
@@ -18,36 +19,8 @@ after(async () => {
 })
 
 const policy: RecordPolicy = { creditPending: false, maxPayout: undefined, payoutTolerance: '0' }
-const log = {
-  network: 'race',
-  method: 'GET',
-  path: '/api/postback',
-  query: null,
-  body: null,
-  headers: {},
-  sourceIp: '127.0.0.1',
-  callerVerified: true,
-}
-
-function approval(txId: string, user: string): Postback {
-  return {
-    network: 'race',
-    txId,
-    offerId: null,
-    payout: '1.25',
-    points: 125n,
-    status: 'approved',
-    networkStatus: 'approved',
-    userId: user,
-    clickId: null,
-    currency: null,
-    subs: [null, null, null, null, null],
-    ip: null,
-    datetime: null,
-    reward: null,
-    test: false,
-  }
-}
+const log = logContext('race')
+const approval = (txId: string, user: string) => approvalOf({ network: 'race', txId, userId: user })
 
 describe('the one writer', () => {
   test('two writers racing for the same new conversion: credited once, the loser retried as a repeat, nothing orphaned', {

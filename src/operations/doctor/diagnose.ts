@@ -1,4 +1,5 @@
 import type { IpList } from '../../http/ip-list.js'
+import type { LogEntry } from '../../postback-log/rows.js'
 import { findPastedUrlProblems, storedRequestParams } from '../../postbacks/pasted-url.js'
 import {
   checkIps,
@@ -38,18 +39,19 @@ export type Finding = {
 }
 
 /** A postback_log row as the doctor reads it (secrets already redacted). */
-export type DoctorRow = {
-  id: string
-  receivedAt: Date
-  path: string
-  query: string | null
-  body: string | null
-  headers: Record<string, string>
-  sourceIp: string | null
-  statusCode: number
-  outcome: string
-  message: string | null
-}
+export type DoctorRow = Pick<
+  LogEntry,
+  | 'id'
+  | 'receivedAt'
+  | 'path'
+  | 'query'
+  | 'body'
+  | 'headers'
+  | 'sourceIp'
+  | 'statusCode'
+  | 'outcome'
+  | 'message'
+>
 
 /** What the doctor knows of the network and the service. */
 export type DoctorSubject = {
