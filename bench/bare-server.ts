@@ -6,5 +6,11 @@ const app = Fastify({ logger: false })
 app.get('/', async () => 'OK')
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 3100) })
 process.on('SIGTERM', () => {
-  app.close().then(() => process.exit(0))
+  app.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error)
+      process.exit(1)
+    },
+  )
 })

@@ -133,7 +133,13 @@ async function main() {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     process.stderr.write(`${signal}: stopping children and dropping bench databases\n`)
-    cleanUpAll().finally(() => process.exit(130))
+    cleanUpAll().then(
+      () => process.exit(130),
+      (error: unknown) => {
+        console.error(`cleanup failed: ${(error as Error).message}`)
+        process.exit(130)
+      },
+    )
   })
 }
 try {

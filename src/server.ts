@@ -146,5 +146,6 @@ process.on('SIGHUP', async () => {
     log.error(`delivery rules not reloaded, keeping the previous ones: ${(error as Error).message}`)
   }
 })
+// shutdown() never rejects: it logs its own failure and exits 1.
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -53,11 +53,16 @@ async function shutdown(signal: string) {
   if (stopping) return
   stopping = true
   log.info({ signal }, 'delivery worker stopping: finishing sends in flight')
-  await worker.stop(config.DELIVERY_SHUTDOWN_TIMEOUT)
-  await metricsServer?.close()
-  await db.close()
-  log.info('stopped')
-  process.exit(0)
+  try {
+    await worker.stop(config.DELIVERY_SHUTDOWN_TIMEOUT)
+    await metricsServer?.close()
+    await db.close()
+    log.info('stopped')
+    process.exit(0)
+  } catch (error) {
+    log.error({ err: error }, 'shutdown failed')
+    process.exit(1)
+  }
 }
 process.on('SIGHUP', async () => {
   try {
@@ -67,5 +72,6 @@ process.on('SIGHUP', async () => {
     log.error(`delivery rules not reloaded, keeping the previous ones: ${(error as Error).message}`)
   }
 })
+// shutdown() never rejects: it logs its own failure and exits 1.
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))

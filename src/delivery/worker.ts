@@ -105,6 +105,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     })
     inFlight.add(send)
     void send.finally(() => {
+      // send never rejects (the catch above)
       inFlight.delete(send)
       if (moreWaiting) schedule(0)
     })

@@ -96,6 +96,7 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
     }
   }
 
+  /** Never rejects (so `void flush()` is safe): a failure settles the batch's own callers. */
   async function flush() {
     if (writing) return
     waiting = waiting.filter((item) => {
@@ -109,6 +110,10 @@ function createLane(pool: Pool, options: GroupCommitOptions): Recorder {
     waiting = waiting.slice(batch.length)
     try {
       await write(batch)
+    } catch (error) {
+      // write() settles every caller itself; this is for a bug in it (a throwing onBatch): its
+      // callers get the error instead of waiting for ever, and flush() never rejects.
+      for (const item of batch) item.reject(error)
     } finally {
       writing = false
       // Those that arrived meanwhile have waited long enough.

@@ -52,11 +52,12 @@ export async function startServer(
         resolve(match[1])
       }
     }, 50)
-    void exited.then((code) => {
+    // exited rejects when the child cannot be spawned: that is this start's failure too.
+    exited.then((code) => {
       clearInterval(poll)
       clearTimeout(timer)
       reject(new Error(`server exited with ${code} before it was ready:\n${output}`))
-    })
+    }, reject)
   })
   return {
     child,

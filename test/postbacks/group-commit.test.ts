@@ -182,4 +182,37 @@ describe('group commit', () => {
       )
     }
   })
+
+  test('when a batch fails outside its writes, its callers get the error and the lane goes on', async () => {
+    let failures = 2 // the batch's bookkeeping and its one-by-one fallback's
+    const recorder = createRecorder(testDb.db.pool, {
+      windowMs: 0,
+      maxBatch: 1000,
+      lanes: 1,
+      log: silentLogger(),
+      onBatch: () => {
+        if (failures-- > 0) throw new Error('batch counter broke')
+      },
+    })
+    const policy: RecordPolicy = {
+      creditPending: false,
+      maxPayout: undefined,
+      payoutTolerance: '0.2',
+    }
+    const network = 'counter-net'
+    const send = (tx: number) =>
+      recorder(
+        postbackOf({ tx, status: 'approved', payout: '1.00', user: 1 }, network, 'cb'),
+        policy,
+        logContext(network),
+      )
+    await assert.rejects(send(1), /batch counter broke/)
+    assert.equal((await send(2)).outcome, 'credited')
+    // The first was written before the counter broke: the network's retry is a duplicate.
+    assert.equal((await send(1)).outcome, 'duplicate')
+    const { rows } = await testDb.db.pool.query(
+      `SELECT points::int FROM balances WHERE user_id = 'cb-user-1'`,
+    )
+    assert.deepEqual(rows, [{ points: 200 }])
+  })
 })
