@@ -24,7 +24,7 @@ export function markdownTable(rows: [string, string][]) {
 
 const HEADER = `# Benchmark results
 
-Written by \`npm run bench\` (see README, "Benchmarks"): the latest run first, older runs below.
+Written by \`npm run bench\` (see docs/DEVELOPMENT.md, "Benchmarks"): the latest run first, older runs below.
 Load generator, service and database share the same machine.
 `
 const LATEST = '## Latest run'

@@ -11,7 +11,7 @@ import {
 import type { Expectation, FuzzCase, Header, Pair } from './fuzz-wire.js'
 import { SECRET } from './harness.js'
 
-// Targeted cases: the boundary inputs of the brief, each with the answer the README promises.
+// Targeted cases: the boundary inputs of the brief, each with the answer docs/POSTBACKS.md promises.
 
 function fixedCase(kind: string, partial: Partial<FuzzCase> & { target: string }): FuzzCase {
   return {
@@ -35,7 +35,7 @@ const query = (pairs: Pair[]) => pairs.map((pair) => encodePair(pair, 'pct', 0))
 const FORM = ['Content-Type', 'application/x-www-form-urlencoded'] as const
 const JSON_TYPE = ['Content-Type', 'application/json'] as const
 
-/** Boundary inputs from the brief, each with the answer the README promises. */
+/** Boundary inputs from the brief, each with the answer docs/POSTBACKS.md promises. */
 export function specialCases(): FuzzCase[] {
   const cases: FuzzCase[] = []
   const valid = (tx: string): Pair[] => [

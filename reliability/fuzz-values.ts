@@ -35,7 +35,7 @@ export const RESERVED_NAMES = new Set<string>([
   'network',
 ])
 
-/** Payouts the README rules out (sign, exponent, comma, NaN, Infinity, > 6 places, not digits). */
+/** Payouts docs/POSTBACKS.md rules out (sign, exponent, comma, NaN, Infinity, > 6 places, not digits). */
 export const BOUNDARY_PAYOUTS = [
   '1e309',
   '-0',

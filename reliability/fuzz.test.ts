@@ -32,10 +32,10 @@ const RUNS = Number(process.env.FUZZ_RUNS || 10_000)
 const CONCURRENCY = 16
 const TIMEOUT_MS = 10_000
 
-/** The outcomes and codes README.md documents for X-Postback-Outcome: its "Answers" table. */
+/** The outcomes and codes docs/POSTBACKS.md documents for X-Postback-Outcome: its "Answers" tables. */
 function documentedCodes(): Set<string> {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
-  const section = readme.split(/^### Answers$/m)[1]?.split(/^#{1,3} /m)[0] ?? ''
+  const page = readFileSync(new URL('../docs/POSTBACKS.md', import.meta.url), 'utf8')
+  const section = page.split(/^## Answers$/m)[1]?.split(/^#{1,2} /m)[0] ?? ''
   const codes = new Set<string>()
   for (const line of section.split('\n')) {
     const column = line.startsWith('|') ? (line.split('|')[2] ?? '') : ''
@@ -199,7 +199,7 @@ function logLines(output: string, level: number): string[] {
   })
 }
 
-test('README documents the outcome codes this scenario checks against', () => {
+test('docs/POSTBACKS.md documents the outcome codes this scenario checks against', () => {
   for (const code of [
     'credited',
     'duplicate',
@@ -208,7 +208,7 @@ test('README documents the outcome codes this scenario checks against', () => {
     'BAD_SECRET',
     'UNKNOWN_NETWORK',
   ]) {
-    assert.ok(DOCUMENTED_CODES.has(code), `${code} in README's Answers table`)
+    assert.ok(DOCUMENTED_CODES.has(code), `${code} in docs/POSTBACKS.md's Answers tables`)
   }
 })
 
