@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { runCli } from '../test/helpers/cli.js'
+import { spawnCli } from '../test/helpers/cli.js'
 import { startServer } from '../test/helpers/server.js'
 import {
   ADMIN_TOKEN,
@@ -171,7 +171,7 @@ test('replay of unauthenticated rows does not credit; verified refusals credit o
 
     // CLI: everything since the start, as an operator would after the fix.
     const cliEnv = { DATABASE_URL: db.url, POSTBACK_SECRET: SECRET, NETWORKS_FILE: networksFile }
-    const cli = await runCli(['replay', '--since', since, '--by', 'reliability'], cliEnv)
+    const cli = await spawnCli(['replay', '--since', since, '--by', 'reliability'], cliEnv)
     assert.equal(cli.code, 1, cli.stdout + cli.stderr)
     const skipped = cli.stdout.match(/-> skipped: refused as \S+ before its caller was verified/g)
     assert.equal(skipped?.length, unverified, cli.stdout)
@@ -192,7 +192,7 @@ test('replay of unauthenticated rows does not credit; verified refusals credit o
       [{ user_id: 'ualias', points: String(EACH * 500) }],
       'only the verified refusals were credited',
     )
-    const again = await runCli(['replay', '--since', since], cliEnv)
+    const again = await spawnCli(['replay', '--since', since], cliEnv)
     assert.equal(again.stdout.match(/-> already replayed as #\d+ \(credited\)/g)?.length, EACH)
     const ledger = await checkLedger(db.client)
     assert.equal(ledger.credits, EACH, 'credited once each, whatever was replayed twice')

@@ -1,10 +1,10 @@
-import 'dotenv/config'
 import type { Logger } from 'pino'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { type Database, openDatabase } from './db/database.js'
 import { migrate } from './db/migrate.js'
 
-// Shared by the process edges (server, CLI): they load .env; library code and tests never do.
+// Shared by the process edges (server, worker, CLI). They load .env (`import 'dotenv/config'`,
+// first); library code and tests never do.
 
 /** Loads the configuration or stops the process with one line per bad variable. */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {

@@ -1,3 +1,4 @@
+import 'dotenv/config'
 import { buildApp } from './app.js'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
 import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'

@@ -1,3 +1,4 @@
+import 'dotenv/config'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
 import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
 import { startConfiguredWorker } from './delivery/start.js'

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { runServerToExit } from './helpers/server.js'
@@ -51,14 +54,24 @@ test('a bad DATABASE_URL is reported without echoing its value (it may hold a pa
   assert.ok(!problem?.includes('hunter2'))
 })
 
-test('when the configuration is invalid, the server exits before listening and says why', async () => {
-  const result = await runServerToExit({ PORT: 'abc' })
-  assert.equal(result.code, 2)
-  assert.equal(
-    result.stderr.trim(),
-    'config error: PORT="abc": expected a whole number from 0 to 65535 (example: PORT=3000)',
-  )
-  assert.ok(!result.stdout.includes('Server listening'))
+test('when the configuration (environment or .env) is invalid, the server exits before listening and says why', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pbr-dotenv-'))
+  try {
+    const dotenv = join(dir, '.env')
+    await writeFile(dotenv, 'LOG_LEVEL=loud\n')
+    const result = await runServerToExit({ PORT: 'abc', DOTENV_CONFIG_PATH: dotenv })
+    assert.equal(result.code, 2)
+    const lines = result.stderr.trim().split('\n')
+    assert.equal(
+      lines[0],
+      'config error: PORT="abc": expected a whole number from 0 to 65535 (example: PORT=3000)',
+    )
+    assert.match(lines[1] ?? '', /^config error: LOG_LEVEL="loud": expected one of /)
+    assert.equal(lines.length, 2)
+    assert.ok(!result.stdout.includes('Server listening'))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 })
 
 test('slow-client timeouts and the wrong-token throttle have bounded defaults; zero or a head longer than the request is refused', () => {

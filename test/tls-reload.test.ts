@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { connect } from 'node:tls'
-import { createEmptyDatabase } from './helpers/database.js'
+import { createMigratedDatabase } from './helpers/database.js'
 import { startServer } from './helpers/server.js'
 
 // Direct TLS: on SIGHUP the server re-reads TLS_CERT_FILE and TLS_KEY_FILE, so a renewed
 // certificate is served without a restart; a broken file keeps the previous certificate.
 
-let database: Awaited<ReturnType<typeof createEmptyDatabase>>
+let database: Awaited<ReturnType<typeof createMigratedDatabase>>
 let dir: string
 before(async () => {
-  database = await createEmptyDatabase()
+  database = await createMigratedDatabase()
   dir = mkdtempSync(join(tmpdir(), 'pbr-tls-'))
 })
 after(async () => {

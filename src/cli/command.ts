@@ -1,3 +1,5 @@
+import { cliIO } from './io.js'
+
 /** One `postback-receiver <name>` command. `run` resolves to the exit code (0 ok, 1 failure). */
 export type Command = {
   /** One line for the command list. */
@@ -9,5 +11,5 @@ export type Command = {
 
 /** Writes the command's answer to stdout. */
 export function print(text = ''): void {
-  process.stdout.write(`${text}\n`)
+  cliIO().stdout.write(`${text}\n`)
 }

@@ -1,11 +1,12 @@
 import { hostname, userInfo } from 'node:os'
 import pino from 'pino'
-import { loadConfigOrExit, openMigratedDatabase } from '../bootstrap.js'
-import type { Config } from '../config.js'
+import { openMigratedDatabase } from '../bootstrap.js'
+import { type Config, loadConfig } from '../config.js'
 import type { Database } from '../db/database.js'
 import { createLogger } from '../http/logging.js'
 import { loadNetworkProfiles, NetworkRegistry } from '../networks/registry.js'
 import { resolvePostbackSecrets } from '../postbacks/secrets.js'
+import { cliIO } from './io.js'
 
 export type CliContext = {
   config: Config
@@ -23,7 +24,9 @@ export async function withContext<T>(
   work: (context: CliContext) => Promise<T>,
   options: { longQueries?: boolean } = {},
 ): Promise<T> {
-  const loaded = loadConfigOrExit()
+  const io = cliIO()
+  // A bad setting throws ConfigError: exit 2, one line per problem (cli/main.ts).
+  const loaded = loadConfig(io.env)
   const config: Config = options.longQueries
     ? Object.freeze({
         ...loaded,
@@ -36,7 +39,7 @@ export async function withContext<T>(
   // Diagnostics go to stderr; stdout carries only the command's answer.
   const log = createLogger(
     { LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL },
-    pino.destination(2),
+    io.stderr === process.stderr ? pino.destination(2) : io.stderr,
   )
   const db = await openMigratedDatabase(config, log)
   let registry: NetworkRegistry | undefined
@@ -69,7 +72,7 @@ export function operator(by: string | undefined): string {
  * (POSTBACK_SECRET unset): an embedded database may be held by the running service.
  */
 export async function loadNetworks(): Promise<{ config: Config; networks: NetworkRegistry }> {
-  const config = loadConfigOrExit()
+  const config = loadConfig(cliIO().env)
   if (config.POSTBACK_SECRET.length > 0) {
     const profiles = await loadNetworkProfiles(config, config.POSTBACK_SECRET)
     return { config, networks: new NetworkRegistry(profiles) }

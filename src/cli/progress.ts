@@ -1,9 +1,11 @@
+import { type CliIO, cliIO } from './io.js'
+
 // A progress line on stderr, so stdout carries only the command's answer. On a terminal it is
 // rewritten in place; in a log (CI, cron) it is a new line at most every few seconds.
 
 export type Progress = { update(text: string): void; done(text?: string): void }
 
-export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+export function createProgress(stream: CliIO['stderr'] = cliIO().stderr): Progress {
   const tty = Boolean(stream.isTTY)
   const every = tty ? 200 : 5000
   // In a log, a short command stays quiet: the first line comes after `every`.

@@ -109,8 +109,18 @@ describe('replay', { skip: CLI_SKIP }, () => {
     assert.equal((await logRows(user)).length, 2)
   })
 
+  /** A --since time later than every row in the log so far: selects only what comes next. */
+  async function afterEveryLogRow() {
+    const { rows } = await testDb.db.pool.query<{ last: Date | null }>(
+      'SELECT max(received_at) AS last FROM postback_log',
+    )
+    const since = new Date((rows[0]?.last ?? new Date()).getTime() + 1)
+    while (Date.now() <= since.getTime()) await new Promise((resolve) => setTimeout(resolve, 1))
+    return since.toISOString()
+  }
+
   test('--since skips refusals whose caller was never verified unless --include-unauthorized', async () => {
-    const since = new Date(Date.now() - 1000).toISOString()
+    const since = await afterEveryLogRow()
     const user = uniqueTx('user')
     await refused(
       `/api/postback/newnet?tx_id=${uniqueTx()}&offer_id=o&payout=2&user_id=${user}&secret=newnet-secret-0123`,

@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { consistentBalance, SECRET, uniqueTx } from '../helpers/app.js'
+import type { FastifyInstance } from 'fastify'
+import { buildAppOn, consistentBalance, SECRET, uniqueTx } from '../helpers/app.js'
 import { CLI_SKIP, runCli } from '../helpers/cli.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
-import { type RunningServer, startServer } from '../helpers/server.js'
 
 // Signed the way each network signs: a static secret, an HMAC of the URL (BitLabs), an HMAC of
 // the sorted parameters in a header (ayeT), an MD5 digest template (Tapjoy).
@@ -18,7 +18,9 @@ const NETWORKS = {
 
 describe('send-test', { skip: CLI_SKIP }, () => {
   let testDb: TestDatabase
-  let server: RunningServer
+  // The service the command sends to, on a real socket (in this process).
+  let app: FastifyInstance
+  let url: string
   let dir: string
   let env: Record<string, string>
   before(async () => {
@@ -27,14 +29,15 @@ describe('send-test', { skip: CLI_SKIP }, () => {
     const networks = join(dir, 'networks.json')
     await writeFile(networks, JSON.stringify(NETWORKS))
     env = { ...testDb.env, POSTBACK_SECRET: SECRET, NETWORKS_FILE: networks }
-    server = await startServer(env)
+    app = await buildAppOn(testDb, { NETWORKS_FILE: networks })
+    url = await app.listen({ host: '127.0.0.1', port: 0 })
   })
   after(async () => {
-    await server?.stop()
+    await app?.close()
     await testDb?.drop()
     await rm(dir, { recursive: true, force: true })
   })
-  const sendTest = (...args: string[]) => runCli(['send-test', ...args, '--url', server.url], env)
+  const sendTest = (...args: string[]) => runCli(['send-test', ...args, '--url', url], env)
 
   test('a test postback is credited, its repeat is a duplicate, and the secret is not printed', async () => {
     const user = uniqueTx('user')
@@ -99,14 +102,14 @@ describe('send-test', { skip: CLI_SKIP }, () => {
     assert.equal(run.code, 0, run.stderr)
     assert.equal(
       run.stdout.trim(),
-      `GET ${server.url}/api/postback?tx_id=${tx}&offer_id=test-offer&payout=0.01&user_id=test-user&status=approved&secret=${SECRET}`,
+      `GET ${url}/api/postback?tx_id=${tx}&offer_id=test-offer&payout=0.01&user_id=test-user&status=approved&secret=${SECRET}`,
     )
     const { rows } = await testDb.db.pool.query('SELECT 1 FROM conversions WHERE tx_id = $1', [tx])
     assert.equal(rows.length, 0)
   })
 
   test('a refused test postback prints the reason and exits 1', async () => {
-    const run = await runCli(['send-test', '--url', server.url], {
+    const run = await runCli(['send-test', '--url', url], {
       ...env,
       POSTBACK_SECRET: 'some-other-secret-0000',
     })

@@ -7,8 +7,9 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { DataDirInUseError, LOCK_FILE, lockDataDir } from '../../src/db/data-dir-lock.js'
-import { runCli } from '../helpers/cli.js'
+import { runCli, spawnCli } from '../helpers/cli.js'
 import { startServer } from '../helpers/server.js'
+import { copyMigratedDataDir } from '../helpers/template.js'
 
 // Two processes on one embedded data directory lose each other's writes: the second opener
 // must stop, saying who holds it, and change nothing. This runs the embedded database in
@@ -20,7 +21,9 @@ let env: Record<string, string>
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pbr-lock-'))
-  env = { PGLITE_DATA_DIR: join(dir, 'pglite'), POSTBACK_SECRET: SECRET, ADMIN_TOKEN }
+  const dataDir = join(dir, 'pglite')
+  await copyMigratedDataDir(dataDir)
+  env = { PGLITE_DATA_DIR: dataDir, POSTBACK_SECRET: SECRET, ADMIN_TOKEN }
 })
 after(() => rm(dir, { recursive: true, force: true }))
 
@@ -34,7 +37,8 @@ async function balance(url: string, user: string): Promise<number> {
 }
 
 test('a CLI write beside the running embedded service is refused, changes nothing, and works once the service is gone (also after kill -9)', async () => {
-  const adjust = () => runCli(['adjust', 'u', '5', '--reason', 'x'], env)
+  // The refusal is the CLI process's; once the service is gone, the command may run in this one.
+  const args = ['adjust', 'u', '5', '--reason', 'x']
   let server = await startServer(env)
   try {
     const credit = await fetch(
@@ -43,7 +47,7 @@ test('a CLI write beside the running embedded service is refused, changes nothin
     assert.equal(credit.status, 200)
     assert.equal(await balance(server.url, 'u'), 100)
 
-    const refused = await adjust()
+    const refused = await spawnCli(args, env)
     assert.equal(refused.code, 1, refused.stdout)
     assert.equal(refused.stdout, '')
     const lines = refused.stderr.trim().split('\n')
@@ -61,7 +65,7 @@ test('a CLI write beside the running embedded service is refused, changes nothin
   }
   assert.equal(existsSync(join(dir, 'pglite', LOCK_FILE)), false, 'a clean stop releases the lock')
 
-  const afterStop = await adjust()
+  const afterStop = await runCli(args, env)
   assert.equal(afterStop.code, 0, afterStop.stderr)
   assert.match(afterStop.stdout, /balance 105$/m)
 
@@ -71,7 +75,7 @@ test('a CLI write beside the running embedded service is refused, changes nothin
   server.child.kill('SIGKILL')
   await server.exited
   assert.equal(existsSync(join(dir, 'pglite', LOCK_FILE)), true)
-  const afterKill = await adjust()
+  const afterKill = await runCli(args, env)
   assert.equal(afterKill.code, 0, afterKill.stderr)
   assert.match(afterKill.stdout, /balance 110$/m)
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { createEmptyDatabase } from '../helpers/database.js'
+import { createMigratedDatabase } from '../helpers/database.js'
 import { startReceiver } from '../helpers/receiver.js'
 import { startServer } from '../helpers/server.js'
 import { FAST_DELIVERY } from './harness.js'
@@ -18,7 +18,7 @@ test('SIGTERM waits a bounded time for a send in flight, then leaves it queued f
     rulesFile,
     JSON.stringify({ rules: [{ name: 'slow', on: ['credited'], url: `${receiver.url}/x` }] }),
   )
-  const database = await createEmptyDatabase()
+  const database = await createMigratedDatabase()
   const env = {
     ...database.env,
     ...FAST_DELIVERY,

@@ -13,15 +13,15 @@ const skip = USING_REAL_POSTGRES ? false : 'the worker process needs DATABASE_UR
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TOKEN = 'worker-metrics-token-0123456789'
 
-let testDb: TestDatabase
-before(async () => {
-  testDb = await createTestDatabase()
-})
-after(async () => {
-  await testDb.drop()
-})
-
 describe('worker process metrics', { skip }, () => {
+  let testDb: TestDatabase
+  before(async () => {
+    testDb = await createTestDatabase()
+  })
+  after(async () => {
+    await testDb.drop()
+  })
+
   test('npm run worker serves /metrics behind METRICS_TOKEN with its delivery counters and gauges', async () => {
     const receiver = await startReceiver({ failFirst: 1 })
     const rules = [

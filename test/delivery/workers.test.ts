@@ -18,15 +18,15 @@ import { deliveriesOf, eventually, FAST_DELIVERY, firePostback, setUpDelivery } 
 const skip = USING_REAL_POSTGRES ? false : 'needs DATABASE_URL (embedded PGlite has one connection)'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-let testDb: TestDatabase
-before(async () => {
-  testDb = await createTestDatabase()
-})
-after(async () => {
-  await testDb.drop()
-})
-
 describe('delivery workers', { skip }, () => {
+  let testDb: TestDatabase
+  before(async () => {
+    testDb = await createTestDatabase()
+  })
+  after(async () => {
+    await testDb.drop()
+  })
+
   test('a worker killed mid-send leaves the job to the next worker, which delivers it', async () => {
     const receiver = await startReceiver({ hangFirst: 1 })
     // Only the app queues; the sends happen in worker processes.

@@ -1,23 +1,51 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { main } from '../../src/cli/main.js'
 import { USING_REAL_POSTGRES } from './database.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /**
- * CLI tests run the real command as a process against the test file's database. An embedded
- * database belongs to the one process that opened it (this test run), so a CLI process cannot
- * reach it: those tests need DATABASE_URL.
+ * CLI tests run the command against the test file's database. An embedded database belongs to
+ * the one process that opened it: the test process holds it open, so a command cannot open it
+ * again (in this process or another); those tests need DATABASE_URL.
  */
 export const CLI_SKIP: string | false = USING_REAL_POSTGRES
   ? false
-  : 'runs the CLI as a process, which needs a real PostgreSQL (DATABASE_URL): an embedded database belongs to the test process'
+  : 'runs the CLI on the test database, which needs a real PostgreSQL (DATABASE_URL): an embedded database belongs to the test process'
 
 export type CliRun = { code: number | null; stdout: string; stderr: string }
 
-/** `postback-receiver <args>` (src/cli/index.ts through tsx) with only the given environment. */
-export async function runCli(
+/**
+ * `postback-receiver <args>` run in this process (src/cli/main.ts) with only the given
+ * environment: the command's exit code, and what it wrote to stdout and stderr. The process
+ * edge (index.ts: .env, the exit code) is covered by the tests that use `spawnCli`.
+ */
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const stdout = capture()
+  const stderr = capture()
+  const code = await main(args, { env: { ...env }, stdout: stdout.stream, stderr: stderr.stream })
+  return { code, stdout: stdout.text(), stderr: stderr.text() }
+}
+
+function capture() {
+  let text = ''
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += chunk
+      done()
+    },
+  })
+  return { stream, text: () => text }
+}
+
+/**
+ * `postback-receiver <args>` as a process (src/cli/index.ts through tsx) with only the given
+ * environment: for what only a process shows (its exit status, a lock held by another process).
+ */
+export async function spawnCli(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 120_000,
@@ -37,7 +65,10 @@ export async function runCli(
     stderr += chunk
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const [code] = await once(child, 'exit')
-  clearTimeout(timer)
-  return { code: code as number | null, stdout, stderr }
+  try {
+    const [code] = await once(child, 'exit')
+    return { code: code as number | null, stdout, stderr }
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { type Config, loadConfig } from '../../src/config.js'
 import { type Database, openDatabase } from '../../src/db/database.js'
-import { migrate } from '../../src/db/migrate.js'
 import { silentLogger } from './logging.js'
+import { cloneMigratedDatabase, copyMigratedDataDir } from './template.js'
 
 // With DATABASE_URL set the suite runs on that real PostgreSQL, each test file in a database
 // of its own; without it, each file gets its own embedded PGlite in a temporary directory.
@@ -22,10 +22,23 @@ export type TestDatabase = {
 }
 
 /** An isolated, empty database (not yet migrated). */
-export async function createEmptyDatabase(): Promise<Omit<TestDatabase, 'db' | 'config'>> {
+export function createEmptyDatabase(): Promise<Omit<TestDatabase, 'db' | 'config'>> {
+  return createDatabase(false)
+}
+
+/**
+ * An isolated database with every migration applied (a copy of a migrated template), not yet
+ * open: for a server process or a CLI run to open.
+ */
+export function createMigratedDatabase(): Promise<Omit<TestDatabase, 'db' | 'config'>> {
+  return createDatabase(true)
+}
+
+async function createDatabase(migrated: boolean): Promise<Omit<TestDatabase, 'db' | 'config'>> {
   if (ADMIN_URL) {
     const name = `pbr_test_${process.pid}_${randomBytes(4).toString('hex')}`
-    await adminQuery(`CREATE DATABASE ${name}`)
+    if (migrated) await cloneMigratedDatabase(ADMIN_URL, name)
+    else await adminQuery(`CREATE DATABASE ${name}`)
     const url = new URL(ADMIN_URL)
     url.pathname = `/${name}`
     return {
@@ -34,28 +47,29 @@ export async function createEmptyDatabase(): Promise<Omit<TestDatabase, 'db' | '
     }
   }
   const dir = await mkdtemp(join(tmpdir(), 'pbr-test-'))
+  const dataDir = join(dir, 'pglite')
+  if (migrated) await copyMigratedDataDir(dataDir)
   return {
-    env: { PGLITE_DATA_DIR: join(dir, 'pglite') },
+    env: { PGLITE_DATA_DIR: dataDir },
     drop: () => rm(dir, { recursive: true, force: true }),
   }
 }
 
 /** An isolated database with every migration applied, open through the service's own code. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const empty = await createEmptyDatabase()
-  const config = testConfig(empty.env)
+  const created = await createMigratedDatabase()
+  const config = testConfig(created.env)
   const db = await openDatabase(config, silentLogger())
-  await migrate(db.pool)
   let dropped = false
   return {
-    ...empty,
+    ...created,
     config,
     db,
     async drop() {
       if (dropped) return
       dropped = true
       await db.close().catch(() => {})
-      await empty.drop()
+      await created.drop()
     },
   }
 }
