@@ -44,7 +44,7 @@ export function document(title: string, body: Html): Html {
 <meta name="referrer" content="same-origin">
 <title>${title} · postback-receiver</title>
 <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
-<script src="/dashboard/assets/dashboard.js" defer></script>
+<script type="module" src="/dashboard/assets/dashboard.js"></script>
 </head>
 <body>
 ${body}

@@ -22,6 +22,8 @@ describe('the dashboard in a real browser', { skip: NO_BROWSER }, () => {
   let page: Page
   let logLines: () => string
   const visited: string[] = []
+  /** What the browser refused under the pages' CSP, and errors thrown by the page script. */
+  const refused: string[] = []
   const config = testConfig({ POSTBACK_SECRET: SECRET, ADMIN_TOKEN, ...ENV })
   // acme reads its transaction id only from trans_id at first; the fix adds the alias tid.
   const acme = (txNames: string[]) =>
@@ -41,6 +43,10 @@ describe('the dashboard in a real browser', { skip: NO_BROWSER }, () => {
     context.on('request', (request) => visited.push(request.url()))
     page = await context.newPage()
     page.on('framenavigated', (frame) => visited.push(frame.url()))
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) refused.push(message.text())
+    })
+    page.on('pageerror', (error) => refused.push(`page error: ${error.message}`))
   })
 
   after(async () => {
@@ -270,6 +276,18 @@ describe('the dashboard in a real browser', { skip: NO_BROWSER }, () => {
       bars.join(),
     )
     await screenshots(page, 'overview')
+  })
+
+  test('every page kept to its Content-Security-Policy, with its stylesheet and script applied', async () => {
+    // The CSP allows scripts and styles from this origin only: an inline <script>, <style> or
+    // style attribute added to a page, or a script error, shows up here.
+    assert.deepEqual(refused, [])
+    await page.goto(`${base}/dashboard`)
+    const header = await page
+      .locator('header.top')
+      .evaluate((element) => getComputedStyle(element).backgroundColor)
+    assert.equal(header, 'rgb(23, 32, 51)', 'dashboard.css is applied')
+    // The live log and the copy buttons above ran dashboard.js.
   })
 
   test('the admin token never appears in a URL or the service log', async () => {

@@ -1,0 +1,85 @@
+// The dashboard's script, loaded as an ES module (strict and deferred). It is progressive
+// enhancement: every page works without it (forms post, links navigate).
+
+// Live postback log: every few seconds, fetch the rows after the newest shown, a page at a
+// time (X-More: another page waits) until caught up, so none is skipped. A burst larger than
+// MAX_PAGES pages is caught up over the next polls, and the status line says so with a link to
+// the newest.
+const MAX_PAGES = 10
+const POLL_MS = 3000
+
+const list = document.querySelector('[data-live-src]')
+if (list) {
+  const status = document.getElementById('live-status')
+  let busy = false
+
+  const fetchPage = async (pages) => {
+    const after = encodeURIComponent(list.getAttribute('data-after') || '0')
+    const response = await fetch(`${list.getAttribute('data-live-src')}&after=${after}`, {
+      credentials: 'same-origin',
+      headers: { accept: 'text/html' },
+    })
+    if (response.status === 401) throw new Error('signed out: reload the page to sign in again')
+    if (!response.ok) throw new Error(`live updates paused (HTTP ${response.status})`)
+    const last = response.headers.get('x-last-id')
+    const more = response.headers.get('x-more') === '1'
+    const text = await response.text()
+    if (text.trim()) {
+      document.getElementById('no-entries')?.remove()
+      list.insertAdjacentHTML('afterbegin', text)
+    }
+    if (last) list.setAttribute('data-after', last)
+    if (more && pages + 1 < MAX_PAGES) return fetchPage(pages + 1)
+    if (!status) return
+    if (!more) {
+      status.textContent = `live · updated ${new Date().toLocaleTimeString()}`
+      return
+    }
+    status.textContent = 'catching up: more postbacks arrived than shown so far · '
+    const newest = document.createElement('a')
+    newest.setAttribute('href', location.pathname + location.search)
+    newest.textContent = 'show the newest'
+    status.appendChild(newest)
+  }
+
+  // Never rejects: a failure is shown on the status line, and the next poll tries again.
+  const poll = async () => {
+    busy = true
+    try {
+      await fetchPage(0)
+    } catch (error) {
+      if (status) status.textContent = error.message
+    } finally {
+      busy = false
+    }
+  }
+
+  setInterval(() => {
+    if (busy || document.hidden) return
+    void poll()
+  }, POLL_MS)
+}
+
+// Copy buttons: data-copy names the input whose value to copy.
+document.addEventListener('click', (event) => {
+  const button = event.target.closest?.('[data-copy]')
+  if (!button) return
+  const input = document.getElementById(button.getAttribute('data-copy'))
+  if (!input) return
+  const done = () => {
+    button.textContent = 'Copied'
+    setTimeout(() => {
+      button.textContent = 'Copy'
+    }, 1500)
+  }
+  const copyBySelection = () => {
+    input.select()
+    document.execCommand('copy')
+    done()
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(input.value).then(done, copyBySelection)
+  } else {
+    copyBySelection()
+  }
+})
