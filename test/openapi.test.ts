@@ -88,7 +88,7 @@ test('the document is OpenAPI 3.1, every route is described, and no secret is in
     for (const [method, operation] of Object.entries(operations)) {
       assert.ok(
         !operation.tags?.includes('undocumented'),
-        `${method.toUpperCase()} ${path} has no documentation: add it to src/openapi/operations.ts`,
+        `${method.toUpperCase()} ${path} has no documentation: give its route a schema with a summary and its answers (src/openapi/zod-routes.ts)`,
       )
       assert.ok(operation.responses['200'], `${method} ${path} documents no 200`)
     }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import type { z } from 'zod'
 import type { ReviewResult } from '../conversions/review.js'
 import { type Conversion, searchConversions } from '../conversions/rows.js'
 import { HttpError } from '../http/errors.js'
@@ -6,11 +7,12 @@ import { normalizeDecimal } from '../ledger/decimal.js'
 import { balanceOf, ledgerOfUser } from '../ledger/rows.js'
 import { listLog } from '../postback-log/queries.js'
 import type { LogEntry } from '../postback-log/rows.js'
+import type { conversionAnswer, offerAnswer, reviewAnswer } from './answers.js'
 
 export type Page = { limit: number; before?: string }
 
-/** A conversion as the admin API answers it (see conversion in src/openapi/answers.ts). */
-function conversionAnswer(c: Conversion) {
+/** A conversion as the admin API answers it (conversionAnswer in answers.ts). */
+function conversionOf(c: Conversion): z.output<typeof conversionAnswer> {
   return {
     id: c.id,
     network: c.network,
@@ -25,8 +27,8 @@ function conversionAnswer(c: Conversion) {
     networkStatus: c.networkStatus,
     holdReason: c.holdReason,
     subs: c.subs,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
   }
 }
 
@@ -44,7 +46,7 @@ export async function getUser(pool: Pool, userId: string, page: Page) {
       conversionId: entry.conversionId,
       kind: entry.kind,
       points: Number(entry.points),
-      createdAt: entry.createdAt.toISOString(),
+      createdAt: entry.createdAt,
     })),
     nextBefore: entries.length === page.limit ? entries[entries.length - 1]?.id : undefined,
   }
@@ -65,7 +67,7 @@ export async function listConversions(pool: Pool, filter: ConversionFilter, page
     page.limit,
   )
   return {
-    items: items.map(conversionAnswer),
+    items: items.map(conversionOf),
     nextBefore: items.length === page.limit ? items[items.length - 1]?.id : undefined,
   }
 }
@@ -84,11 +86,11 @@ export async function listPostbacks(pool: Pool, filter: PostbackFilter, page: Pa
   }
 }
 
-/** A postback log row as the admin API answers it (see postbackLogAnswer in src/openapi/answers.ts). */
+/** A postback log row as the admin API answers it (postbackLogAnswer in answers.ts). */
 function logEntryAnswer(entry: LogEntry) {
   return {
     id: entry.id,
-    receivedAt: entry.receivedAt.toISOString(),
+    receivedAt: entry.receivedAt,
     network: entry.network,
     method: entry.method,
     path: entry.path,
@@ -111,23 +113,24 @@ export async function upsertOffer(
   network: string,
   offerId: string,
   expectedPayout: string,
-) {
+): Promise<z.output<typeof offerAnswer>> {
   const { rows } = await pool.query<{ expected_payout: string; updated_at: Date }>(
     `INSERT INTO offers (network, offer_id, expected_payout) VALUES ($1, $2, $3::numeric)
      ON CONFLICT (network, offer_id) DO UPDATE SET expected_payout = EXCLUDED.expected_payout, updated_at = now()
      RETURNING expected_payout::text, updated_at`,
     [network, offerId, expectedPayout],
   )
-  const row = rows[0]
+  const [row] = rows
+  if (!row) throw new Error('INSERT ... ON CONFLICT DO UPDATE returned no row')
   return {
     network,
     offerId,
-    expectedPayout: normalizeDecimal(row?.expected_payout ?? expectedPayout),
-    updatedAt: row?.updated_at.toISOString(),
+    expectedPayout: normalizeDecimal(row.expected_payout),
+    updatedAt: row.updated_at,
   }
 }
 
 /** A review's result as the admin API answers it. */
-export function reviewAnswer(result: ReviewResult) {
-  return { ...result, conversion: conversionAnswer(result.conversion) }
+export function reviewAnswerOf(result: ReviewResult): z.output<typeof reviewAnswer> {
+  return { ...result, conversion: conversionOf(result.conversion) }
 }

@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { id } from '../admin/inputs.js'
 import { reviewConversion } from '../conversions/review.js'
 import { getConversion, searchConversions } from '../conversions/rows.js'
 import { deliveriesOfConversion } from '../delivery/rows.js'
 import { HttpError } from '../http/errors.js'
-import { parseInput } from '../http/validate.js'
 import { balanceOf, ledgerOfConversion, ledgerOfUser } from '../ledger/rows.js'
+import type { ZodApp } from '../openapi/zod-routes.js'
 import { logOfConversion } from '../postback-log/queries.js'
 import { csrfOf, type DashboardOptions, sendHtml } from './context.js'
 import {
@@ -15,100 +15,116 @@ import {
   STATUSES,
   userPage,
 } from './conversions-page.js'
-
-import { noticeOf } from './notices.js'
+import { notice, noticeOf, noticeQuery } from './notices.js'
 
 const PAGE_SIZE = 50
-const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
 const text = z
   .string()
   .trim()
   .max(255)
   .optional()
   .transform((v) => v || undefined)
+const byId = z.object({ id })
 
-export function moneyRoutes(app: FastifyInstance, { db, deliveries }: DashboardOptions) {
-  const context = (request: { query: unknown }, csrf: string) => ({
+export function moneyRoutes(app: ZodApp, { db, deliveries }: DashboardOptions) {
+  const context = (request: { query: Parameters<typeof noticeOf>[0] }, csrf: string) => ({
     csrf,
     notice: noticeOf(request.query),
   })
 
-  app.get('/dashboard/conversions', async (request, reply) => {
-    const q = parseInput(
-      z.object({
-        tx: text,
-        user: text,
-        offer: text,
-        network: text,
-        status: z
-          .enum(['', ...STATUSES] as [string, ...string[]])
-          .optional()
-          .transform((v) => v || undefined),
-        before: id.optional(),
-      }),
-      request.query,
-    )
-    const search = {
-      txId: q.tx,
-      userId: q.user,
-      offerId: q.offer,
-      network: q.network,
-      status: q.status,
-      before: q.before,
-    }
-    const items = await searchConversions(db.pool, search, PAGE_SIZE)
-    return sendHtml(
-      reply,
-      conversionsPage(context(request, csrfOf(request)), search, items, PAGE_SIZE).text,
-    )
-  })
+  app.get(
+    '/dashboard/conversions',
+    {
+      schema: {
+        querystring: z.object({
+          tx: text,
+          user: text,
+          offer: text,
+          network: text,
+          status: z
+            .enum(['', ...STATUSES])
+            .optional()
+            .transform((v) => v || undefined),
+          before: id.optional(),
+          notice,
+        }),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query
+      const search = {
+        txId: q.tx,
+        userId: q.user,
+        offerId: q.offer,
+        network: q.network,
+        status: q.status,
+        before: q.before,
+      }
+      const items = await searchConversions(db.pool, search, PAGE_SIZE)
+      return sendHtml(
+        reply,
+        conversionsPage(context(request, csrfOf(request)), search, items, PAGE_SIZE).text,
+      )
+    },
+  )
 
-  app.get('/dashboard/conversions/:id', async (request, reply) => {
-    const params = parseInput(z.object({ id }), request.params)
-    const conversion = await getConversion(db.pool, params.id)
-    if (!conversion) throw new HttpError('NOT_FOUND', `no conversion #${params.id}`)
-    const [log, ledger, sent] = [
-      await logOfConversion(db.pool, params.id),
-      await ledgerOfConversion(db.pool, params.id),
-      await deliveriesOfConversion(db.pool, params.id, 100),
-    ]
-    return sendHtml(
-      reply,
-      conversionPage(context(request, csrfOf(request)), conversion, log, ledger, sent).text,
-    )
-  })
+  app.get(
+    '/dashboard/conversions/:id',
+    { schema: { params: byId, querystring: noticeQuery } },
+    async (request, reply) => {
+      const { params } = request
+      const conversion = await getConversion(db.pool, params.id)
+      if (!conversion) throw new HttpError('NOT_FOUND', `no conversion #${params.id}`)
+      const [log, ledger, sent] = [
+        await logOfConversion(db.pool, params.id),
+        await ledgerOfConversion(db.pool, params.id),
+        await deliveriesOfConversion(db.pool, params.id, 100),
+      ]
+      return sendHtml(
+        reply,
+        conversionPage(context(request, csrfOf(request)), conversion, log, ledger, sent).text,
+      )
+    },
+  )
 
   for (const verdict of ['approve', 'reject'] as const) {
-    app.post(`/dashboard/conversions/:id/${verdict}`, async (request, reply) => {
-      const params = parseInput(z.object({ id }), request.params)
-      try {
-        await reviewConversion(db.pool, params.id, verdict, deliveries.rules)
-      } catch (error) {
-        if (error instanceof HttpError && error.code === 'NOT_HELD')
-          return reply.redirect(`/dashboard/conversions/${params.id}?notice=not-held`, 303)
-        throw error
-      }
-      deliveries.wake()
-      const notice = verdict === 'approve' ? 'approved' : 'rejected'
-      return reply.redirect(`/dashboard/conversions/${params.id}?notice=${notice}`, 303)
-    })
+    app.post(
+      `/dashboard/conversions/:id/${verdict}`,
+      { schema: { params: byId } },
+      async ({ params }, reply) => {
+        try {
+          await reviewConversion(db.pool, params.id, verdict, deliveries.rules)
+        } catch (error) {
+          if (error instanceof HttpError && error.code === 'NOT_HELD')
+            return reply.redirect(`/dashboard/conversions/${params.id}?notice=not-held`, 303)
+          throw error
+        }
+        deliveries.wake()
+        const notice = verdict === 'approve' ? 'approved' : 'rejected'
+        return reply.redirect(`/dashboard/conversions/${params.id}?notice=${notice}`, 303)
+      },
+    )
   }
 
-  app.get('/dashboard/review', async (request, reply) => {
+  app.get('/dashboard/review', { schema: { querystring: noticeQuery } }, async (request, reply) => {
     const held = await searchConversions(db.pool, { status: 'held' }, 100)
     return sendHtml(reply, reviewPage(context(request, csrfOf(request)), held).text)
   })
 
-  app.get('/dashboard/users', async (request, reply) => {
-    const q = parseInput(z.object({ user: text, before: id.optional() }), request.query)
-    const ctx = context(request, csrfOf(request))
-    if (!q.user) return sendHtml(reply, userPage(ctx, undefined, null, [], undefined).text)
-    const account = {
-      balance: await balanceOf(db.pool, q.user),
-      entries: await ledgerOfUser(db.pool, q.user, q.before, PAGE_SIZE),
-    }
-    const conversions = q.before ? [] : await searchConversions(db.pool, { userId: q.user }, 20)
-    const next = account.entries.length === PAGE_SIZE ? account.entries.at(-1)?.id : undefined
-    return sendHtml(reply, userPage(ctx, q.user, account, conversions, next).text)
-  })
+  app.get(
+    '/dashboard/users',
+    { schema: { querystring: z.object({ user: text, before: id.optional(), notice }) } },
+    async (request, reply) => {
+      const q = request.query
+      const ctx = context(request, csrfOf(request))
+      if (!q.user) return sendHtml(reply, userPage(ctx, undefined, null, [], undefined).text)
+      const account = {
+        balance: await balanceOf(db.pool, q.user),
+        entries: await ledgerOfUser(db.pool, q.user, q.before, PAGE_SIZE),
+      }
+      const conversions = q.before ? [] : await searchConversions(db.pool, { userId: q.user }, 20)
+      const next = account.entries.length === PAGE_SIZE ? account.entries.at(-1)?.id : undefined
+      return sendHtml(reply, userPage(ctx, q.user, account, conversions, next).text)
+    },
+  )
 }

@@ -1,8 +1,9 @@
+import { z } from 'zod'
 import type { Notice } from './layout.js'
 
 // After a POST the browser is redirected (so a reload repeats nothing) with ?notice=<code>;
 // only these fixed texts can appear, whatever a link says.
-const NOTICES: Record<string, Notice> = {
+const NOTICES = {
   approved: { kind: 'ok', text: 'Approved: the conversion is credited (see the ledger below).' },
   rejected: { kind: 'ok', text: 'Rejected: nothing was credited.' },
   'not-held': {
@@ -27,9 +28,19 @@ const NOTICES: Record<string, Notice> = {
     kind: 'warn',
     text: 'Only dead deliveries can be retried; this one is still being attempted or was delivered.',
   },
-}
+} satisfies Record<string, Notice>
 
-export function noticeOf(query: unknown): Notice | undefined {
-  const code = (query as { notice?: unknown } | undefined)?.notice
-  return typeof code === 'string' ? NOTICES[code] : undefined
+type NoticeCode = keyof typeof NOTICES
+
+/** `?notice=` in a page's querystring schema: any other value (a stale link) shows none. */
+export const notice = z
+  .enum(Object.keys(NOTICES) as [NoticeCode, ...NoticeCode[]])
+  .optional()
+  .catch(undefined)
+
+/** The querystring of a page that takes no other parameter. */
+export const noticeQuery = z.object({ notice })
+
+export function noticeOf(query: { notice?: NoticeCode }): Notice | undefined {
+  return query.notice ? NOTICES[query.notice] : undefined
 }

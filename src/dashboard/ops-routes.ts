@@ -1,115 +1,145 @@
-import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { id } from '../admin/inputs.js'
 import { retryDeadDelivery } from '../delivery/retry.js'
 import { HttpError } from '../http/errors.js'
-import { parseInput } from '../http/validate.js'
+import type { ZodApp } from '../openapi/zod-routes.js'
 import { runDoctor } from '../operations/doctor/run.js'
 import { sendTestPostback } from './actions.js'
 import { csrfOf, type DashboardOptions, sendHtml } from './context.js'
 import { deliveryCounts, failingDeliveries } from './deliveries-data.js'
 import { deliveriesPage } from './deliveries-page.js'
 import { networksPage } from './networks-page.js'
-import { noticeOf } from './notices.js'
+import { notice, noticeOf, noticeQuery } from './notices.js'
 import { loadOverview, OVERVIEW_PERIODS } from './overview-data.js'
 import { overviewPage } from './overview-page.js'
 
 const PAGE_SIZE = 30
-const id = z.string().regex(/^\d{1,18}$/, 'must be a numeric id')
+const byNetwork = z.object({ network: z.string().max(64) })
 
-export function opsRoutes(app: FastifyInstance, options: DashboardOptions) {
+export function opsRoutes(app: ZodApp, options: DashboardOptions) {
   const { db, config, networks, baseUrl, deliveries } = options
-  const context = (request: { query: unknown }, csrf: string) => ({
+  const context = (request: { query: Parameters<typeof noticeOf>[0] }, csrf: string) => ({
     csrf,
     notice: noticeOf(request.query),
   })
 
-  app.get('/dashboard', async (request, reply) => {
-    const q = parseInput(
-      z.object({ period: z.enum(['1h', '24h', '7d', '30d']).default('24h') }),
-      request.query,
-    )
-    const period = OVERVIEW_PERIODS.find((p) => p.key === q.period) ?? OVERVIEW_PERIODS[1]
-    const overview = await loadOverview(
-      db.pool,
-      period ?? { key: '24h', seconds: 86_400, bucketSeconds: 3600 },
-      new Date(),
-    )
-    return sendHtml(reply, overviewPage(context(request, csrfOf(request)), overview).text)
-  })
+  app.get(
+    '/dashboard',
+    {
+      schema: {
+        querystring: z.object({
+          period: z.enum(['1h', '24h', '7d', '30d']).default('24h'),
+          notice,
+        }),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query
+      const period = OVERVIEW_PERIODS.find((p) => p.key === q.period) ?? OVERVIEW_PERIODS[1]
+      const overview = await loadOverview(
+        db.pool,
+        period ?? { key: '24h', seconds: 86_400, bucketSeconds: 3600 },
+        new Date(),
+      )
+      return sendHtml(reply, overviewPage(context(request, csrfOf(request)), overview).text)
+    },
+  )
 
   // Without PUBLIC_URL, the address the operator reached us at beats localhost:PORT.
   const hostOf = (request: { protocol: string; host: string }) =>
     config.PUBLIC_URL ? baseUrl : `${request.protocol}://${request.host}`
 
-  app.get('/dashboard/networks', async (request, reply) =>
+  app.get('/dashboard/networks', { schema: { querystring: noticeQuery } }, async (request, reply) =>
     sendHtml(
       reply,
       networksPage(context(request, csrfOf(request)), networks, hostOf(request)).text,
     ),
   )
 
-  app.get('/dashboard/networks/:network/doctor', async (request, reply) => {
-    const { network } = parseInput(z.object({ network: z.string().max(64) }), request.params)
-    const profile = networks.get(network)
-    if (!profile) throw new HttpError('UNKNOWN_NETWORK', `unknown network "${network}"`)
-    const diagnosis = await runDoctor(db.pool, config, profile)
-    return sendHtml(
-      reply,
-      networksPage(
-        context(request, csrfOf(request)),
-        networks,
-        hostOf(request),
-        undefined,
-        diagnosis,
-      ).text,
-    )
-  })
+  app.get(
+    '/dashboard/networks/:network/doctor',
+    { schema: { params: byNetwork, querystring: noticeQuery } },
+    async (request, reply) => {
+      const { network } = request.params
+      const profile = networks.get(network)
+      if (!profile) throw new HttpError('UNKNOWN_NETWORK', `unknown network "${network}"`)
+      const diagnosis = await runDoctor(db.pool, config, profile)
+      return sendHtml(
+        reply,
+        networksPage(
+          context(request, csrfOf(request)),
+          networks,
+          hostOf(request),
+          undefined,
+          diagnosis,
+        ).text,
+      )
+    },
+  )
 
-  app.post('/dashboard/networks/:network/test', async (request, reply) => {
-    const { network } = parseInput(z.object({ network: z.string().max(64) }), request.params)
-    const body = parseInput(
-      z.object({
-        user: z.string().trim().min(1).max(255).default('test-user'),
-        status: z.enum(['approved', 'pending', 'reversed']).default('approved'),
-      }),
-      request.body ?? {},
-    )
-    const result = await sendTestPostback(app, { config, networks }, network, {
-      userId: body.user,
-      status: body.status,
-    })
-    return sendHtml(
-      reply,
-      networksPage(context(request, csrfOf(request)), networks, hostOf(request), result).text,
-    )
-  })
+  app.post(
+    '/dashboard/networks/:network/test',
+    {
+      schema: {
+        params: byNetwork,
+        querystring: noticeQuery,
+        body: z.object({
+          user: z.string().trim().min(1).max(255).default('test-user'),
+          status: z.enum(['approved', 'pending', 'reversed']).default('approved'),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { params, body } = request
+      const result = await sendTestPostback(app, { config, networks }, params.network, {
+        userId: body.user,
+        status: body.status,
+      })
+      return sendHtml(
+        reply,
+        networksPage(context(request, csrfOf(request)), networks, hostOf(request), result).text,
+      )
+    },
+  )
 
-  app.get('/dashboard/deliveries', async (request, reply) => {
-    const q = parseInput(
-      z.object({ state: z.enum(['failing', 'dead']).default('failing'), before: id.optional() }),
-      request.query,
-    )
-    const items = await failingDeliveries(db.pool, q.state, q.before, PAGE_SIZE)
-    const counts = await deliveryCounts(db.pool)
-    return sendHtml(
-      reply,
-      deliveriesPage(context(request, csrfOf(request)), q.state, items, counts, PAGE_SIZE).text,
-    )
-  })
+  app.get(
+    '/dashboard/deliveries',
+    {
+      schema: {
+        querystring: z.object({
+          state: z.enum(['failing', 'dead']).default('failing'),
+          before: id.optional(),
+          notice,
+        }),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query
+      const items = await failingDeliveries(db.pool, q.state, q.before, PAGE_SIZE)
+      const counts = await deliveryCounts(db.pool)
+      return sendHtml(
+        reply,
+        deliveriesPage(context(request, csrfOf(request)), q.state, items, counts, PAGE_SIZE).text,
+      )
+    },
+  )
 
-  app.post('/dashboard/deliveries/:id/retry', async (request, reply) => {
-    const params = parseInput(z.object({ id }), request.params)
-    let notice = 'retried'
-    try {
-      await retryDeadDelivery(db.pool, params.id)
-      deliveries.wake()
-    } catch (error) {
-      if (!(error instanceof HttpError && error.code === 'NOT_DEAD')) throw error
-      notice = 'not-dead'
-    }
-    return reply.redirect(
-      `/dashboard/deliveries?state=${notice === 'retried' ? 'failing' : 'dead'}&notice=${notice}`,
-      303,
-    )
-  })
+  app.post(
+    '/dashboard/deliveries/:id/retry',
+    { schema: { params: z.object({ id }) } },
+    async ({ params }, reply) => {
+      let notice = 'retried'
+      try {
+        await retryDeadDelivery(db.pool, params.id)
+        deliveries.wake()
+      } catch (error) {
+        if (!(error instanceof HttpError && error.code === 'NOT_DEAD')) throw error
+        notice = 'not-dead'
+      }
+      return reply.redirect(
+        `/dashboard/deliveries?state=${notice === 'retried' ? 'failing' : 'dead'}&notice=${notice}`,
+        303,
+      )
+    },
+  )
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
 import type { ThrottleState } from '../http/auth-throttle.js'
 import { HttpError, toHttpError } from '../http/errors.js'
+import { zodRoutes } from '../openapi/zod-routes.js'
 import { SCRIPT, STYLE } from './assets.js'
 import {
   clearSessionCookie,
@@ -32,8 +34,16 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 }
 
+// Sign-in is lenient by design: whatever the form holds, a bad token is "not the ADMIN_TOKEN"
+// and a bad next= is the overview, never a 400.
+const next = z.unknown().optional().transform(safeNext)
+const signIn = z
+  .object({ token: z.string().catch(''), next })
+  .catch({ token: '', next: '/dashboard' })
+
 /** The operator dashboard at /dashboard: server-rendered pages behind ADMIN_TOKEN. */
-export async function dashboardRoutes(app: FastifyInstance, options: DashboardOptions) {
+export async function dashboardRoutes(fastify: FastifyInstance, options: DashboardOptions) {
+  const app = zodRoutes(fastify)
   const auth = new DashboardAuth(options.token)
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -53,8 +63,9 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     }
     return reply.code(401).type('text/plain; charset=utf-8').send('sign in again')
   })
-  // Every state change needs the session's CSRF token, from a page of this host.
-  app.addHook('preHandler', async (request, reply) => {
+  // Every state change needs the session's CSRF token, from a page of this host: checked on
+  // the body as sent, before any route's schema validates (and strips) it.
+  app.addHook('preValidation', async (request, reply) => {
     if (request.method !== 'POST' || request.routeOptions.url === '/dashboard/login') return
     const sent = (request.body as Record<string, string> | undefined)?._csrf ?? ''
     if (
@@ -100,16 +111,18 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
       .send(SCRIPT),
   )
 
-  app.get('/dashboard/login', async (request, reply) => {
-    const next = safeNext((request.query as { next?: unknown }).next)
-    if (auth.verify(sessionCookie(request))) return reply.redirect(next, 303)
-    return sendHtml(reply, loginPage({ next }).text)
-  })
+  app.get(
+    '/dashboard/login',
+    { schema: { querystring: z.object({ next }) } },
+    async (request, reply) => {
+      const { next } = request.query
+      if (auth.verify(sessionCookie(request))) return reply.redirect(next, 303)
+      return sendHtml(reply, loginPage({ next }).text)
+    },
+  )
 
-  app.post('/dashboard/login', async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>
-    const next = safeNext(body.next)
-    const token = typeof body.token === 'string' ? body.token : ''
+  app.post('/dashboard/login', { schema: { body: signIn } }, async (request, reply) => {
+    const { next, token } = request.body
     let state: ThrottleState | undefined
     try {
       state = await options.throttle?.check(request.ip)

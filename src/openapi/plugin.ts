@@ -1,26 +1,37 @@
 import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifySchema } from 'fastify'
 import type { Config } from '../config.js'
-import { OFFER_BODY } from './admin-docs.js'
-import { operationDocs, UNDOCUMENTED_TAG } from './operations.js'
-import { ADJUSTMENT_BODY } from './operations-docs.js'
-import { postbackBody } from './postback-docs.js'
+import { defaultProfile } from '../networks/profile.js'
+import { type OperationDoc, postbackBody, postbackDoc } from './postback-docs.js'
+import { documentedSchema } from './zod-routes.js'
 
 const { version } = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
 ) as { version: string }
 
+export const UNDOCUMENTED_TAG = 'undocumented'
+
 /**
  * GET /openapi.json and the docs page at /docs, on the root instance (not as an encapsulated
  * plugin, whose hooks would not see sibling routes). Call before the routes: @fastify/swagger
- * collects them as they are added. The documentation is attached in `transform`, so no route
- * gains validation or response serialization from it (the postback routes parse their input
- * themselves, and a response schema would strip fields it does not list).
+ * collects them as they are added. Each route's operation comes from its own zod schema
+ * (src/openapi/zod-routes.ts); only the postback routes, which parse their input themselves
+ * and so declare no schema, are described here by URL (postback-docs.ts), attached in the
+ * transform so that Fastify never validates or serializes with that description.
  */
 export async function registerOpenapiDocs(app: FastifyInstance, config: Config) {
-  const docs = operationDocs(config)
+  const profile = defaultProfile(config, [])
+  const fields = {
+    params: profile.params,
+    required: profile.required,
+    statuses: profile.statuses.keys(),
+  }
+  const handWritten: Record<string, OperationDoc> = {
+    '/api/postback': postbackDoc(fields, false),
+    '/api/postback/:network': postbackDoc(fields, true),
+  }
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -44,21 +55,23 @@ export async function registerOpenapiDocs(app: FastifyInstance, config: Config) 
       },
     },
     transform: ({ schema, url }) => {
-      if ((schema as { hide?: boolean } | undefined)?.hide || isBrowserUi(url))
-        return { schema: { hide: true }, url }
-      const doc = docs[url]
-      return {
-        url,
-        schema: (doc ?? {
-          summary: `${url} is not documented (src/openapi/operations.ts)`,
-          tags: [UNDOCUMENTED_TAG],
-        }) as never,
-      }
+      if (schema?.hide || isBrowserUi(url)) return { schema: { hide: true }, url }
+      const doc = handWritten[url]
+      if (doc) return { schema: doc as FastifySchema, url }
+      if (!schema?.summary)
+        return {
+          url,
+          schema: {
+            summary: `${url} declares no schema with a summary`,
+            tags: [UNDOCUMENTED_TAG],
+          },
+        }
+      return { schema: documentedSchema(schema), url }
     },
     transformObject: (documentObject) =>
-      withRequestBodies(
+      withPostbackBodies(
         (documentObject as { openapiObject: Document }).openapiObject,
-        docs['/api/postback']?.querystring,
+        handWritten['/api/postback']?.querystring,
       ),
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
@@ -72,18 +85,11 @@ function isBrowserUi(url: string) {
 
 type Document = { paths?: Record<string, Record<string, { requestBody?: unknown }>> }
 
-/** Bodies go on the POST/PUT operations only (a route schema would put them on GET too). */
-function withRequestBodies(document: Document, fieldsSchema: unknown) {
+/** The postback body goes on the POST operations only (a route schema would put it on GET too). */
+function withPostbackBodies(document: Document, fieldsSchema: unknown) {
   for (const path of ['/api/postback', '/api/postback/{network}']) {
     const post = document.paths?.[path]?.post
     if (post) post.requestBody = postbackBody(fieldsSchema)
   }
-  const adjust = document.paths?.['/admin/users/{userId}/adjustments']?.post
-  if (adjust) adjust.requestBody = { content: { 'application/json': { schema: ADJUSTMENT_BODY } } }
-  const put = document.paths?.['/admin/offers/{offerId}']?.put
-  if (put)
-    put.requestBody = {
-      content: { 'application/json': { schema: OFFER_BODY } },
-    }
   return document
 }

@@ -1,11 +1,45 @@
 import { z } from 'zod'
 import { CODES, codesOn, type ErrorCode } from '../http/codes.js'
 import { BODY_LIMIT } from '../postbacks/routes.js'
-import { errorBodySchema, jsonSchema, postbackAnswer } from './answers.js'
-import { type OperationDoc, RETRY_AFTER, type ResponseDoc } from './operation.js'
+import { errorBodySchema, RETRY_AFTER } from './responses.js'
+import { jsonSchema } from './zod-routes.js'
 
-// GET/POST /api/postback[/:network]. The fields are the `default` network's; every other
-// network reads its own parameter names and signature (docs/NETWORKS.md).
+// GET/POST /api/postback[/:network], the one route documented by hand: it parses its input
+// itself (raw bytes, each network's own parameter names and signature), so it declares no
+// schema for Fastify to validate with. The fields shown are the `default` network's; every
+// other network reads its own (docs/NETWORKS.md).
+
+type ResponseDoc = {
+  description: string
+  content: Record<string, { schema: unknown }>
+  headers?: Record<string, { description: string; type: string }>
+}
+export type OperationDoc = {
+  summary: string
+  description: string
+  tags: string[]
+  params?: unknown
+  querystring: unknown
+  response: Record<string, ResponseDoc>
+}
+
+const POSTBACK_OUTCOMES = [
+  'credited',
+  'recorded',
+  'reversed',
+  'held',
+  'duplicate',
+  'ignored',
+  'test',
+] as const
+
+const postbackAnswer = z.object({
+  status: z.literal('ok'),
+  outcome: z.enum(POSTBACK_OUTCOMES),
+  conversionId: z.string().nullable(),
+  points: z.number().int().describe('points moved: positive credited, negative reversed'),
+  message: z.string(),
+})
 
 export type DefaultFields = {
   params: Record<string, readonly string[]>

@@ -1,69 +1,21 @@
 import { z } from 'zod'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
-import type { ErrorCode } from '../http/codes.js'
 import { LEDGER_KINDS } from '../ledger/rows.js'
 import { DOCTOR_CODES } from '../operations/doctor/diagnose.js'
 
-// The bodies the service answers, as zod schemas. They exist for the OpenAPI document only
-// (routes build their answers themselves); test/openapi.test.ts checks real answers against them.
+// What the admin API answers, as the response schemas of its routes (src/admin/routes.ts):
+// the handlers' return types and the OpenAPI document come from these.
 
-/** JSON Schema (2020-12, which OpenAPI 3.1 uses) of a zod schema, without the $schema tag. */
-export function jsonSchema(
-  schema: z.ZodType,
-  io: 'input' | 'output' = 'output',
-): Record<string, unknown> {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' })
-  return rest
-}
-
-const fieldProblem = z.object({
-  field: z.string().describe('the parameter as the network names it'),
-  code: z.string(),
-  message: z.string(),
-})
-
-/** `{ statusCode, code, error, message, fields? }`: Fastify's error shape with a stable code. */
-export function errorBodySchema(codes: readonly [ErrorCode, ...ErrorCode[]]) {
-  return z.object({
-    statusCode: z.number().int(),
-    code: z.enum(codes),
-    error: z.string().describe('the HTTP reason phrase'),
-    message: z.string().describe('what went wrong and what to do; never echoes a secret'),
-    fields: z.array(fieldProblem).optional().describe('every offending field (400 only)'),
-  })
-}
-
-export const POSTBACK_OUTCOMES = [
-  'credited',
-  'recorded',
-  'reversed',
-  'held',
-  'duplicate',
-  'ignored',
-  'test',
-] as const
-
-export const postbackAnswer = z.object({
-  status: z.literal('ok'),
-  outcome: z.enum(POSTBACK_OUTCOMES),
-  conversionId: z.string().nullable(),
-  points: z.number().int().describe('points moved: positive credited, negative reversed'),
-  message: z.string(),
-})
-
-export const healthAnswer = z.object({ status: z.literal('ok') })
-export const readyAnswer = z.object({
-  status: z.literal('ok'),
-  database: z.enum(['postgres', 'embedded']),
-})
-
-const id = z.string().regex(/^\d+$/)
-const timestamp = z.string().describe('ISO 8601, UTC')
-const nextBefore = id.optional().describe('pass as `before` for the next page; absent on the last')
+export const numericId = z.string().regex(/^\d+$/)
+/** A Date in the handler; ISO 8601 (UTC) in the JSON answer. */
+export const timestamp = z.date().describe('ISO 8601, UTC')
+const nextBefore = numericId
+  .optional()
+  .describe('pass as `before` for the next page; absent on the last')
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/)
 
-export const conversion = z.object({
-  id,
+export const conversionAnswer = z.object({
+  id: numericId,
   network: z.string(),
   txId: z.string(),
   offerId: z
@@ -90,8 +42,8 @@ export const userAnswer = z.object({
   balance: z.number().int(),
   entries: z.array(
     z.object({
-      id,
-      conversionId: id.nullable(),
+      id: numericId,
+      conversionId: numericId.nullable(),
       kind: z.enum(LEDGER_KINDS),
       points: z.number().int(),
       createdAt: timestamp,
@@ -100,12 +52,12 @@ export const userAnswer = z.object({
   nextBefore,
 })
 
-export const conversionsAnswer = z.object({ items: z.array(conversion), nextBefore })
+export const conversionsAnswer = z.object({ items: z.array(conversionAnswer), nextBefore })
 
 export const postbackLogAnswer = z.object({
   items: z.array(
     z.object({
-      id,
+      id: numericId,
       receivedAt: timestamp,
       network: z.string().nullable(),
       method: z.string(),
@@ -118,7 +70,7 @@ export const postbackLogAnswer = z.object({
       outcome: z.string(),
       message: z.string().nullable(),
       txId: z.string().nullable(),
-      conversionId: id.nullable(),
+      conversionId: numericId.nullable(),
       callerVerified: z
         .boolean()
         .describe(
@@ -144,7 +96,7 @@ export const offerAnswer = z.object({
 export const reviewAnswer = z.object({
   outcome: z.enum(['credited', 'recorded', 'rejected']),
   points: z.number().int(),
-  conversion,
+  conversion: conversionAnswer,
 })
 
 export const statsAnswer = z.object({
@@ -200,4 +152,14 @@ export const postbackUrlAnswer = z.object({
   network: z.string(),
   url: z.string().describe('contains the network secret: treat the answer as a secret'),
   notes: z.array(z.string()),
+})
+
+export const adjustmentAnswer = z.object({
+  entryId: numericId,
+  userId: z.string(),
+  points: z.number().int(),
+  reason: z.string(),
+  reference: z.string().nullable(),
+  balance: z.number().int().describe('the balance after the adjustment'),
+  duplicate: z.boolean().describe('true: this reference was applied before, nothing changed'),
 })

@@ -1,0 +1,83 @@
+import { z } from 'zod'
+import type { ErrorCode } from '../http/codes.js'
+
+// Answers as route schemas declare them: `{ description, headers?, content: { type: { schema } } }`,
+// zod schemas inside (documentedSchema turns them into JSON Schema for the document).
+
+type Headers = Record<string, { description: string; type: string }>
+export const RETRY_AFTER = { description: 'seconds to wait before retrying', type: 'integer' }
+
+export function jsonResponse<S extends z.ZodType>(
+  description: string,
+  schema: S,
+  headers?: Headers,
+) {
+  return {
+    description,
+    content: { 'application/json': { schema } },
+    ...(headers ? { headers } : {}),
+  }
+}
+
+const fieldProblem = z.object({
+  field: z.string().describe('the parameter as the request names it'),
+  code: z.string(),
+  message: z.string(),
+})
+
+/** `{ statusCode, code, error, message, fields? }`: Fastify's error shape with a stable code. */
+export function errorBodySchema(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+  return z.object({
+    statusCode: z.number().int(),
+    code: z.enum(codes),
+    error: z.string().describe('the HTTP reason phrase'),
+    message: z.string().describe('what went wrong and what to do; never echoes a secret'),
+    fields: z.array(fieldProblem).optional().describe('every offending field (400 only)'),
+  })
+}
+
+export function errorResponse(
+  description: string,
+  codes: readonly [ErrorCode, ...ErrorCode[]],
+  headers?: Headers,
+) {
+  return jsonResponse(description, errorBodySchema(codes), headers)
+}
+
+/** The 401 and 429 of a Bearer-token route (the admin API, /metrics). */
+export function tokenRefusals(setting: 'ADMIN_TOKEN' | 'METRICS_TOKEN') {
+  return {
+    401: errorResponse(`Missing or wrong ${setting}.`, ['UNAUTHORIZED'], {
+      'www-authenticate': { description: 'Bearer', type: 'string' },
+    }),
+    429: errorResponse(
+      'Too many wrong tokens from this address (AUTH_FAILURE_MAX per AUTH_FAILURE_WINDOW): every token-checked request from it is refused until the window ends.',
+      ['TOO_MANY_AUTH_FAILURES'],
+      { 'retry-after': RETRY_AFTER },
+    ),
+  }
+}
+
+export const DATABASE_UNAVAILABLE = errorResponse(
+  'The database is unavailable.',
+  ['DATABASE_UNAVAILABLE'],
+  { 'retry-after': RETRY_AFTER },
+)
+
+/** Every admin route: its tag and token. */
+export const ADMIN = { tags: ['admin'], security: [{ adminToken: [] }] }
+
+/** The refusals every admin route may answer, spread into its `response` beside its own. */
+export const ADMIN_REFUSALS = {
+  400: errorResponse('A parameter or the body is invalid; `fields` names each.', [
+    'INVALID_FIELD',
+    'INVALID_BODY',
+  ]),
+  ...tokenRefusals('ADMIN_TOKEN'),
+  503: DATABASE_UNAVAILABLE,
+}
+
+export const notFound = (...codes: [ErrorCode, ...ErrorCode[]]) =>
+  errorResponse('Not found.', codes)
+
+export const conflict = (description: string, code: ErrorCode) => errorResponse(description, [code])
