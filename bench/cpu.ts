@@ -46,12 +46,19 @@ const builds = args.build.map((spec) => {
 
 const TICK_MS = 10 // CLK_TCK is 100 on Linux
 
-/** CPU time (user, system) the process has used so far, in ms. */
-function cpuOf(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+/** CPU time (user, system) a process or thread has used so far, in ms. */
+function cpuOf(statFile: string): { user: number; system: number } {
+  const stat = readFileSync(statFile, 'utf8')
   // Fields after the command name (which may contain spaces) start at field 3.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return { user: Number(fields[11]) * TICK_MS, system: Number(fields[12]) * TICK_MS }
+}
+
+/** The process's CPU, and its main thread's (JavaScript, the event loop, the syscalls it makes). */
+function sample(pid: number) {
+  const process = cpuOf(`/proc/${pid}/stat`)
+  const main = cpuOf(`/proc/${pid}/task/${pid}/stat`)
+  return { ...process, main: main.user + main.system }
 }
 
 let sequence = 0
@@ -105,32 +112,41 @@ async function measure(connections: number) {
         cwd: build.dir,
         env: build.env,
       })
-      services.push({ build, service, figures: [] as number[] })
+      services.push({ build, service, figures: [] as number[], cpu: 0, accepted: 0 })
       await drive(service.base, Number(args.warmup), connections)
     }
     for (let round = 0; round < Number(args.rounds); round++) {
-      for (const { build, service, figures } of services) {
+      for (const measured of services) {
+        const { build, service, figures } = measured
         const pid = service.pid as number
-        const before = cpuOf(pid)
+        const before = sample(pid)
         const started = performance.now()
         const statuses = await drive(service.base, Number(args.requests), connections)
         const seconds = (performance.now() - started) / 1000
-        const after = cpuOf(pid)
+        const after = sample(pid)
         const accepted = statuses.get(200) ?? 0
         const user = after.user - before.user
         const system = after.system - before.system
         const perPostback = (user + system) / accepted
+        const mainThread = (after.main - before.main) / accepted
         figures.push(perPostback)
+        measured.cpu += user + system
+        measured.accepted += accepted
         const others = [...statuses].filter(([status]) => status !== 200)
         console.log(
-          `| ${build.name} | ${connections} | ${round + 1} | ${accepted} | ${Math.round(accepted / seconds)} | ${user} / ${system} | ${perPostback.toFixed(3)} |${others.length ? ` other statuses: ${JSON.stringify(others)}` : ''}`,
+          `| ${build.name} | ${connections} | ${round + 1} | ${accepted} | ${Math.round(accepted / seconds)} | ${user} / ${system} | ${perPostback.toFixed(3)} | ${mainThread.toFixed(3)} |${others.length ? ` other statuses: ${JSON.stringify(others)}` : ''}`,
         )
       }
     }
   } finally {
     for (const { service } of services) await service.stop()
   }
-  return services.map(({ build, figures }) => ({ build: build.name, connections, figures }))
+  return services.map(({ build, figures, cpu, accepted }) => ({
+    build: build.name,
+    connections,
+    figures,
+    perPostback: cpu / accepted,
+  }))
 }
 
 const median = (values: number[]) => {
@@ -143,17 +159,21 @@ const median = (values: number[]) => {
 
 async function main() {
   console.log(
-    '| build | connections | round | accepted | per s | CPU user / sys (ms) | CPU per postback (ms) |',
+    '| build | connections | round | accepted | per s | CPU user / sys (ms) | CPU per postback (ms) | main thread (ms) |',
   )
-  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
   const results = []
   for (const connections of args.connections.split(',').map(Number))
     results.push(...(await measure(connections)))
   console.log('')
-  for (const r of results)
+  for (const r of results) {
+    // Each round against the first build's round run just before it: the machine's load drifts.
+    const first = results.find((other) => other.connections === r.connections) as typeof r
+    const ratios = r.figures.map((figure, i) => figure / (first.figures[i] as number))
     console.log(
-      `${r.build}, ${r.connections} connection(s): median ${median(r.figures).toFixed(3)} ms CPU per postback (${r.figures.length} rounds, ${Math.min(...r.figures).toFixed(3)}-${Math.max(...r.figures).toFixed(3)})`,
+      `${r.build}, ${r.connections} connection(s): ${r.perPostback.toFixed(3)} ms CPU per postback over all rounds; rounds median ${median(r.figures).toFixed(3)} (${Math.min(...r.figures).toFixed(3)}-${Math.max(...r.figures).toFixed(3)})${r === first ? '' : `; against ${first.build} round by round: median ${median(ratios).toFixed(3)}× (${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)})`}`,
     )
+  }
   if (args.profile) {
     for (const file of readdirSync(args.profile).filter((f) => f.endsWith('.cpuprofile'))) {
       console.log(`\n${file}`)

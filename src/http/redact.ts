@@ -21,6 +21,8 @@ export function redactUrl(url: string, secrets: readonly string[] = []): string 
 /** /a/b/c with any segment that holds a secret once decoded replaced. */
 export function redactPath(path: string, secrets: readonly string[] = []): string {
   if (secrets.length === 0) return path
+  // Nothing to decode and no secret anywhere in it: no segment can hold one.
+  if (!path.includes('%') && !holdsSecret(path, secrets)) return path
   return path
     .split('/')
     .map((segment) => (holdsSecret(safeDecode(segment, false), secrets) ? REDACTED : segment))
@@ -32,24 +34,34 @@ export function redactPath(path: string, secrets: readonly string[] = []): strin
  * values (and names) that hold one of `secrets` once decoded, however they were encoded.
  */
 export function redactQueryString(query: string, secrets: readonly string[] = []): string {
-  return query
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=')
-      const rawName = eq === -1 ? pair : pair.slice(0, eq)
-      const name = safeDecode(rawName)
-      if (holdsSecret(name, secrets)) return REDACTED
-      if (eq === -1) return pair
-      if (isSensitiveName(name) || holdsSecret(safeDecode(pair.slice(eq + 1)), secrets))
-        return `${rawName}=${REDACTED}`
-      return pair
-    })
-    .join('&')
+  const pairs = query.split('&')
+  let changed = false
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i] as string
+    const redacted = redactPair(pair, secrets)
+    if (redacted !== pair) {
+      pairs[i] = redacted
+      changed = true
+    }
+  }
+  return changed ? pairs.join('&') : query
+}
+
+function redactPair(pair: string, secrets: readonly string[]): string {
+  const eq = pair.indexOf('=')
+  const rawName = eq === -1 ? pair : pair.slice(0, eq)
+  const name = safeDecode(rawName)
+  if (holdsSecret(name, secrets)) return REDACTED
+  if (eq === -1) return pair
+  if (isSensitiveName(name) || holdsSecret(safeDecode(pair.slice(eq + 1)), secrets))
+    return `${rawName}=${REDACTED}`
+  return pair
 }
 
 /** Whether a decoded value contains any of the (non-empty) secrets. */
 export function holdsSecret(value: string, secrets: readonly string[]): boolean {
-  return secrets.some((secret) => secret !== '' && value.includes(secret))
+  for (const secret of secrets) if (secret !== '' && value.includes(secret)) return true
+  return false
 }
 
 /**
@@ -58,18 +70,39 @@ export function holdsSecret(value: string, secrets: readonly string[]): boolean 
  */
 export function redactValues(text: string, secrets: readonly string[]): string {
   let result = text
+  for (const form of secretForms(secrets))
+    if (result.includes(form)) result = result.split(form).join(REDACTED)
+  return result
+}
+
+// The forms of each list of secrets, worked out once per list (the registry keeps its list
+// until a reload replaces it), in the order redactValues has always replaced them. The list's
+// contents are checked on every use: a list changed in place is worked out again.
+const formsOf = new WeakMap<readonly string[], { secrets: string[]; forms: string[] }>()
+
+function secretForms(secrets: readonly string[]): readonly string[] {
+  const known = formsOf.get(secrets)
+  if (known && sameList(known.secrets, secrets)) return known.forms
+  const forms: string[] = []
   for (const secret of secrets) {
     const encoded = encodeURIComponent(secret)
     const lowerHex = encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())
-    for (const form of new Set([secret, encoded, lowerHex, encoded.replace(/%20/g, '+')])) {
-      if (form) result = result.split(form).join(REDACTED)
-    }
+    for (const form of new Set([secret, encoded, lowerHex, encoded.replace(/%20/g, '+')]))
+      if (form) forms.push(form)
   }
-  return result
+  formsOf.set(secrets, { secrets: [...secrets], forms })
+  return forms
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Percent-decoding as URLSearchParams does it: a broken escape stays as it is, never throws. */
 function safeDecode(text: string, plusIsSpace = true): string {
+  if (!text.includes('%') && !(plusIsSpace && text.includes('+'))) return text
   const spaced = plusIsSpace ? text.replace(/\+/g, ' ') : text
   return spaced.replace(/(%[0-9a-fA-F]{2})+/g, (run) => {
     try {
