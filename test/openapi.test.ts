@@ -5,6 +5,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { openDatabase } from '../src/db/database.js'
 import { buildProfile, defaultProfile } from '../src/networks/profile.js'
 import { NetworkRegistry } from '../src/networks/registry.js'
+import { eventually, setUpDelivery } from './delivery/harness.js'
 import {
   ADMIN_TOKEN,
   adminHeaders,
@@ -17,10 +18,14 @@ import {
 } from './helpers/app.js'
 import { testConfig } from './helpers/database.js'
 import { silentLogger } from './helpers/logging.js'
+import { startReceiver } from './helpers/receiver.js'
 
-// The OpenAPI document at /openapi.json must describe what the service really answers: each
-// request below is a real one, and its status, content type, headers and body are checked
-// against the document's response for that route, method and status.
+// The OpenAPI document at /openapi.json must describe what the service really answers. Every
+// request below is a real one, on real data: its status, content type, headers and body are
+// checked against the document's response for that route, method and status (ajv, with the
+// schemas generated from the routes' zod schemas), and the last test fails unless every answer
+// each schema-declaring route documents was produced here. So an answer that drifts from its
+// schema fails, and so does a documented answer no request gives.
 
 const METRICS_TOKEN = 'test-metrics-token-0123456789'
 type Document = {
@@ -30,6 +35,8 @@ type Document = {
 type Operation = {
   summary?: string
   tags?: string[]
+  parameters?: unknown[]
+  requestBody?: unknown
   responses: Record<
     string,
     {
@@ -38,41 +45,65 @@ type Operation = {
     }
   >
 }
+type Request = InjectOptions & { url: string }
 
 let t: TestApp
 let document: Document
 const ajv = new Ajv2020({ strict: false, allErrors: true })
 const json = { accept: 'application/json' }
+/** `GET /admin/stats 200`: every answer checked against the document. */
+const checked = new Set<string>()
 
 before(async () => {
-  t = await createTestApp({ METRICS_TOKEN })
+  t = await createTestApp({ METRICS_TOKEN, MAX_PAYOUT: '100' })
   const response = await t.app.inject({ url: '/openapi.json' })
   assert.equal(response.statusCode, 200)
   document = response.json()
 })
 after(() => t.close())
 
+/** The document's path for a URL: /admin/users/u1 -> /admin/users/{userId}. */
+function documentedPath(method: string, url: string): string {
+  const path = url.split('?')[0] ?? ''
+  const matches = Object.keys(document.paths).filter(
+    (template) =>
+      document.paths[template]?.[method.toLowerCase()] &&
+      new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path),
+  )
+  // A literal path wins over a template (/admin/conversions.csv, not /admin/conversions/{id}).
+  matches.sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))
+  assert.ok(matches[0], `${method} ${path} is not in the document`)
+  return matches[0]
+}
+
 /** Fails unless the document has this route + method + status + content type, and the body fits. */
-function assertDocumented(method: string, path: string, response: LightMyRequestResponse) {
-  const operation = document.paths[path]?.[method.toLowerCase()]
-  assert.ok(operation, `${method} ${path} is not in the document`)
+function assertDocumented(method: string, url: string, response: LightMyRequestResponse) {
+  const path = documentedPath(method, url)
+  const operation = document.paths[path]?.[method.toLowerCase()] as Operation
+  const where = `${method} ${path} ${response.statusCode}`
   const documented = operation.responses[String(response.statusCode)]
-  assert.ok(documented, `${method} ${path} answered ${response.statusCode}, not documented`)
+  assert.ok(documented, `${where}: not documented (${response.body.slice(0, 300)})`)
   const type = String(response.headers['content-type']).split(';')[0] as string
   const media = documented.content?.[type]
-  assert.ok(media, `${method} ${path} ${response.statusCode} answered ${type}, not documented`)
+  assert.ok(media, `${where} answered ${type}, not documented`)
   const body = type === 'application/json' ? response.json() : response.body
   const validate = ajv.compile(media.schema)
-  assert.ok(
-    validate(body),
-    `${method} ${path} ${response.statusCode}: ${ajv.errorsText(validate.errors)} in ${response.body}`,
-  )
+  assert.ok(validate(body), `${where}: ${ajv.errorsText(validate.errors)} in ${response.body}`)
   for (const header of Object.keys(documented.headers ?? {}))
-    assert.ok(
-      header in response.headers,
-      `${method} ${path} ${response.statusCode} lacks ${header}`,
-    )
+    assert.ok(header in response.headers, `${where} lacks ${header}`)
+  checked.add(`${method} ${path} ${response.statusCode}`)
 }
+
+/** Sends a request through the app and checks its answer against the document. */
+async function sendAndCheck(app: FastifyInstance, request: Request) {
+  const response = await app.inject(request)
+  assertDocumented(String(request.method ?? 'GET'), request.url, response)
+  return response
+}
+
+/** An admin request (with the token), checked against the document. */
+const admin = (request: Request, app: FastifyInstance = t.app) =>
+  sendAndCheck(app, { ...request, headers: { ...adminHeaders, ...request.headers } })
 
 const fields = (extra: Record<string, string> = {}) => ({
   tx_id: uniqueTx('doc'),
@@ -81,6 +112,50 @@ const fields = (extra: Record<string, string> = {}) => ({
   user_id: 'doc-user',
   ...extra,
 })
+
+/** A postback accepted (or held) through the real route; its conversion id. */
+async function postback(extra: Record<string, string> = {}, app = t.app) {
+  const response = await app.inject({ url: postbackUrl(fields(extra)), headers: json })
+  assert.equal(response.statusCode, 200, response.body)
+  return response.json() as { outcome: string; conversionId: string }
+}
+
+/** A valid request for every admin operation (what it names need not exist). */
+const SAMPLES: Record<string, Request> = {
+  'GET /admin/users/{userId}': { url: '/admin/users/doc-user' },
+  'GET /admin/conversions': { url: '/admin/conversions' },
+  'GET /admin/postbacks': { url: '/admin/postbacks' },
+  'PUT /admin/offers/{offerId}': {
+    method: 'PUT',
+    url: '/admin/offers/7',
+    payload: { expectedPayout: '3.50' },
+  },
+  'GET /admin/stats': { url: '/admin/stats' },
+  'GET /admin/networks': { url: '/admin/networks' },
+  'GET /admin/networks/{network}/postback-url': { url: '/admin/networks/default/postback-url' },
+  'GET /admin/networks/{network}/doctor': { url: '/admin/networks/default/doctor' },
+  'POST /admin/conversions/{id}/approve': { method: 'POST', url: '/admin/conversions/1/approve' },
+  'POST /admin/conversions/{id}/reject': { method: 'POST', url: '/admin/conversions/1/reject' },
+  'GET /admin/conversions.csv': { url: '/admin/conversions.csv' },
+  'POST /admin/users/{userId}/adjustments': {
+    method: 'POST',
+    url: '/admin/users/doc-user/adjustments',
+    payload: { points: 1, reason: 'doc' },
+  },
+  'GET /admin/deliveries': { url: '/admin/deliveries' },
+  'GET /admin/deliveries/{id}': { url: '/admin/deliveries/1' },
+  'GET /admin/conversions/{id}/deliveries': { url: '/admin/conversions/1/deliveries' },
+  'POST /admin/deliveries/{id}/retry': { method: 'POST', url: '/admin/deliveries/1/retry' },
+}
+
+/** Every operation of the document with this tag, as `METHOD /path`. */
+function operationsTagged(tag: string): string[] {
+  return Object.entries(document.paths).flatMap(([path, operations]) =>
+    Object.entries(operations)
+      .filter(([, operation]) => operation.tags?.includes(tag))
+      .map(([method]) => `${method.toUpperCase()} ${path}`),
+  )
+}
 
 test('the document is OpenAPI 3.1, every route is described, and no secret is in it', async () => {
   assert.equal(document.openapi, '3.1.0')
@@ -100,6 +175,11 @@ test('the document is OpenAPI 3.1, every route is described, and no secret is in
   assert.deepEqual(ui, [], 'the browser dashboard is not an API')
   const text = JSON.stringify(document)
   for (const secret of [SECRET, ADMIN_TOKEN, METRICS_TOKEN]) assert.ok(!text.includes(secret))
+  assert.deepEqual(
+    operationsTagged('admin').sort(),
+    Object.keys(SAMPLES).sort(),
+    'each admin operation has a sample request in this test',
+  )
 })
 
 test('the docs page is served at /docs', async () => {
@@ -108,39 +188,22 @@ test('the docs page is served at /docs', async () => {
   assert.match(page.body, /swagger-ui/i)
 })
 
-/** Sends a request through the app and checks its answer against the document. */
-async function sendAndCheck(
-  app: FastifyInstance,
-  path: string,
-  request: InjectOptions & { url: string },
-) {
-  const response = await app.inject(request)
-  assertDocumented(String(request.method ?? 'GET'), path, response)
-  return response
-}
-
 test('postback answers match the document: accepted, duplicate, text and JSON', async () => {
   const sent = fields()
-  const first = await sendAndCheck(t.app, '/api/postback', {
-    url: postbackUrl(sent),
-    headers: json,
-  })
+  const first = await sendAndCheck(t.app, { url: postbackUrl(sent), headers: json })
   assert.equal(first.json().outcome, 'credited')
-  const again = await sendAndCheck(t.app, '/api/postback', {
-    url: postbackUrl(sent),
-    headers: json,
-  })
+  const again = await sendAndCheck(t.app, { url: postbackUrl(sent), headers: json })
   assert.equal(again.json().outcome, 'duplicate')
-  const text = await sendAndCheck(t.app, '/api/postback', { url: postbackUrl(fields()) })
+  const text = await sendAndCheck(t.app, { url: postbackUrl(fields()) })
   assert.equal(text.body, 'OK')
-  const posted = await sendAndCheck(t.app, '/api/postback', {
+  const posted = await sendAndCheck(t.app, {
     method: 'POST',
     url: '/api/postback',
     headers: { ...json, 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams({ ...fields(), secret: SECRET }).toString(),
   })
   assert.equal(posted.json().outcome, 'credited')
-  const named = await sendAndCheck(t.app, '/api/postback/{network}', {
+  const named = await sendAndCheck(t.app, {
     url: postbackUrl(fields(), '/api/postback/default'),
     headers: json,
   })
@@ -148,12 +211,9 @@ test('postback answers match the document: accepted, duplicate, text and JSON', 
 })
 
 test('postback refusals match the document: 400, 403, 404, 413, 415', async () => {
-  const expect = async (status: number, code: string, request: InjectOptions & { url: string }) => {
-    const path = request.url.startsWith('/api/postback/')
-      ? '/api/postback/{network}'
-      : '/api/postback'
+  const expect = async (status: number, code: string, request: Request) => {
     for (const headers of [json, {}]) {
-      const response = await sendAndCheck(t.app, path, {
+      const response = await sendAndCheck(t.app, {
         ...request,
         headers: { ...headers, ...request.headers },
       })
@@ -184,7 +244,7 @@ test('a rate-limited postback (429) matches the document', async () => {
   const app = await buildAppOn(t.testDb, { RATE_LIMIT_MAX: '1' })
   try {
     const send = () =>
-      sendAndCheck(app, '/api/postback', {
+      sendAndCheck(app, {
         url: postbackUrl(fields()),
         headers: json,
         remoteAddress: '198.51.100.9',
@@ -198,106 +258,148 @@ test('a rate-limited postback (429) matches the document', async () => {
   }
 })
 
-test('with the database unreachable, postbacks and /readyz answer the documented 503', async () => {
+test('with the database unreachable, postbacks, /readyz and every admin route that reads the database answer the documented 503', async () => {
   const config = testConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' })
   const db = await openDatabase(config, silentLogger())
   const app = await buildAppOn({ ...t.testDb, db }, { POSTBACK_TIMEOUT_MS: '1000' })
   try {
-    const postback = await sendAndCheck(app, '/api/postback', {
-      url: postbackUrl(fields()),
-      headers: json,
-    })
+    const postback = await sendAndCheck(app, { url: postbackUrl(fields()), headers: json })
     assert.equal(postback.statusCode, 503)
     assert.equal(postback.json().code, 'DATABASE_UNAVAILABLE')
-    const ready = await sendAndCheck(app, '/readyz', { url: '/readyz' })
+    const ready = await sendAndCheck(app, { url: '/readyz' })
     assert.equal(ready.statusCode, 503)
+    for (const [operation, request] of Object.entries(SAMPLES)) {
+      const response = await admin(request, app)
+      const [method, path] = operation.split(' ') as [string, string]
+      const documents503 = Boolean(document.paths[path]?.[method.toLowerCase()]?.responses[503])
+      assert.equal(response.statusCode === 503, documents503, `${operation}: ${response.body}`)
+    }
   } finally {
     await app.close()
     await db.close()
   }
 })
 
-test('health, metrics and admin answers match the document', async () => {
-  await sendAndCheck(t.app, '/healthz', { url: '/healthz' })
-  const ready = await sendAndCheck(t.app, '/readyz', { url: '/readyz' })
-  assert.equal(ready.statusCode, 200)
-  const metrics = await sendAndCheck(t.app, '/metrics', {
+test('health and metrics answers match the document', async () => {
+  assert.equal((await sendAndCheck(t.app, { url: '/healthz' })).statusCode, 200)
+  assert.equal((await sendAndCheck(t.app, { url: '/readyz' })).statusCode, 200)
+  const metrics = await sendAndCheck(t.app, {
     url: '/metrics',
     headers: { authorization: `Bearer ${METRICS_TOKEN}` },
   })
   assert.equal(metrics.statusCode, 200)
-  assert.equal((await sendAndCheck(t.app, '/metrics', { url: '/metrics' })).statusCode, 401)
-
-  const unauthorized = await sendAndCheck(t.app, '/admin/stats', { url: '/admin/stats' })
-  assert.equal(unauthorized.statusCode, 401)
-  assert.equal(unauthorized.json().code, 'UNAUTHORIZED')
-  const admin = (path: string, url: string, extra: object = {}) =>
-    sendAndCheck(t.app, path, { url, headers: adminHeaders, ...extra })
-
-  assert.equal((await admin('/admin/users/{userId}', '/admin/users/doc-user')).statusCode, 200)
-  assert.equal((await admin('/admin/users/{userId}', '/admin/users/nobody')).statusCode, 404)
-  assert.equal((await admin('/admin/conversions', '/admin/conversions?limit=1')).statusCode, 200)
-  assert.equal((await admin('/admin/conversions', '/admin/conversions?limit=0')).statusCode, 400)
-  assert.equal((await admin('/admin/postbacks', '/admin/postbacks?limit=5')).statusCode, 200)
-  assert.equal((await admin('/admin/stats', '/admin/stats?by=offer')).statusCode, 200)
-  assert.equal((await admin('/admin/networks', '/admin/networks')).statusCode, 200)
-  const url = '/admin/networks/default/postback-url'
-  assert.equal((await admin('/admin/networks/{network}/postback-url', url)).statusCode, 200)
-  const doctor = '/admin/networks/{network}/doctor'
-  assert.equal((await admin(doctor, '/admin/networks/default/doctor')).statusCode, 200)
-  assert.equal((await admin(doctor, '/admin/networks/nope/doctor')).statusCode, 404)
-  const offer = await admin('/admin/offers/{offerId}', '/admin/offers/7', {
-    method: 'PUT',
-    payload: { expectedPayout: '3.50' },
-  })
-  assert.equal(offer.statusCode, 200)
-  const held = await t.app.inject({
-    url: postbackUrl(fields({ payout: '99.00' })),
-    headers: json,
-  })
-  assert.equal(held.json().outcome, 'held')
-  const id = held.json().conversionId as string
-  const approve = `/admin/conversions/${id}/approve`
-  const approved = await admin('/admin/conversions/{id}/approve', approve, { method: 'POST' })
-  assert.equal(approved.json().outcome, 'credited')
-  const again = await admin('/admin/conversions/{id}/approve', approve, { method: 'POST' })
-  assert.equal(again.statusCode, 409)
-  const reject = `/admin/conversions/99999999/reject`
-  assert.equal(
-    (await admin('/admin/conversions/{id}/reject', reject, { method: 'POST' })).statusCode,
-    404,
-  )
+  assert.equal((await sendAndCheck(t.app, { url: '/metrics' })).statusCode, 401)
 })
 
-test('delivery outbox admin answers match the document', async () => {
-  const admin = (path: string, url: string, extra: object = {}) =>
-    sendAndCheck(t.app, path, { url, headers: adminHeaders, ...extra })
-  assert.equal((await admin('/admin/deliveries', '/admin/deliveries?limit=5')).statusCode, 200)
-  assert.equal((await admin('/admin/deliveries', '/admin/deliveries?state=lost')).statusCode, 400)
-  const missing = await admin('/admin/deliveries/{id}', '/admin/deliveries/99999999')
-  assert.equal(missing.json().code, 'DELIVERY_NOT_FOUND')
-  const retry = '/admin/deliveries/99999999/retry'
-  const notDead = await admin('/admin/deliveries/{id}/retry', retry, { method: 'POST' })
-  assert.equal(notDead.statusCode, 404)
-  const accepted = await t.app.inject({ url: postbackUrl(fields()), headers: json })
-  const of = `/admin/conversions/${accepted.json().conversionId}/deliveries`
-  assert.equal((await admin('/admin/conversions/{id}/deliveries', of)).statusCode, 200)
+test('admin answers on real data match the document: users, conversions, the log, stats, offers, networks, doctor, review', async () => {
+  const credited = await postback({ sub2: '{aff_sub2}' }) // stored, with a warning
+  assert.equal(credited.outcome, 'credited')
+  await t.app.inject({ url: postbackUrl(fields({ payout: 'abc' })) }) // refused: for the doctor
+
+  const user = await admin({ url: '/admin/users/doc-user?limit=1' })
+  assert.equal(user.json().entries.length, 1)
+  assert.ok(user.json().nextBefore, 'a further page')
+  assert.equal((await admin({ url: '/admin/users/nobody' })).json().code, 'USER_NOT_FOUND')
+  const conversions = await admin({ url: '/admin/conversions?limit=2&userId=doc-user' })
+  assert.equal(conversions.json().items.length, 2)
+  const log = await admin({ url: '/admin/postbacks?limit=20' })
+  const items = log.json().items as { warnings: unknown[]; outcome: string }[]
+  assert.ok(items.some((item) => item.warnings.length > 0))
+  assert.ok(items.some((item) => item.outcome === 'INVALID_FIELD'))
+  const stats = await admin({ url: '/admin/stats?by=offer&tz=Europe/Berlin' })
+  assert.ok(stats.json().rows.length > 0)
+  assert.ok((await admin({ url: '/admin/stats?by=day' })).json().rows.length > 0)
+
+  const networks = await admin({ url: '/admin/networks' })
+  assert.deepEqual(
+    networks.json().items.map((n: { name: string }) => n.name),
+    ['default'],
+  )
+  const url = await admin({ url: '/admin/networks/default/postback-url?base=https://pb.example' })
+  assert.match(url.json().url, /^https:\/\/pb\.example\//)
+  const unknown = await admin({ url: '/admin/networks/nope/postback-url' })
+  assert.equal(unknown.json().code, 'UNKNOWN_NETWORK')
+  const doctor = await admin({ url: '/admin/networks/default/doctor?rows=50' })
+  assert.ok(doctor.json().findings.length > 0)
+  assert.equal((await admin({ url: '/admin/networks/nope/doctor' })).statusCode, 404)
+
+  const offer = await admin({
+    method: 'PUT',
+    url: '/admin/offers/7',
+    payload: { expectedPayout: '3.50' },
+  })
+  assert.equal(offer.json().expectedPayout, '3.5')
+  const held = await postback({ payout: '99.00' }) // above offer 7's 3.50 by far
+  const heldToo = await postback({ payout: '99.00' })
+  assert.deepEqual([held.outcome, heldToo.outcome], ['held', 'held'])
+  const approve = {
+    method: 'POST' as const,
+    url: `/admin/conversions/${held.conversionId}/approve`,
+  }
+  assert.equal((await admin(approve)).json().outcome, 'credited')
+  assert.equal((await admin(approve)).json().code, 'NOT_HELD')
+  const reject = `/admin/conversions/${heldToo.conversionId}/reject`
+  assert.equal((await admin({ method: 'POST', url: reject })).json().outcome, 'rejected')
+  assert.equal((await admin({ method: 'POST', url: reject })).json().code, 'NOT_HELD')
+  for (const verdict of ['approve', 'reject']) {
+    const missing = await admin({ method: 'POST', url: `/admin/conversions/99999999/${verdict}` })
+    assert.equal(missing.json().code, 'CONVERSION_NOT_FOUND')
+  }
+})
+
+test('delivery outbox answers on real deliveries match the document: delivered, dead, retried', async () => {
+  const ok = await startReceiver()
+  const failing = await startReceiver({ failFirst: 1_000 })
+  const setup = await setUpDelivery(t.testDb, [
+    { name: 'notify', on: ['credited'], url: `${ok.url}/notify` },
+    { name: 'forward', on: ['credited'], url: `${failing.url}/forward`, maxAttempts: 1 },
+  ])
+  let conversionId = ''
+  try {
+    const accepted = await postback({}, setup.app)
+    conversionId = accepted.conversionId
+    const states = () =>
+      t.testDb.db.pool.query<{ state: string }>(
+        'SELECT state FROM deliveries WHERE conversion_id = $1 ORDER BY state',
+        [conversionId],
+      )
+    await eventually(states, ({ rows }) => rows.map((r) => r.state).join() === 'dead,delivered')
+  } finally {
+    await setup.close() // its worker stops: the retried delivery below stays pending
+    await ok.close()
+    await failing.close()
+  }
+  const list = await admin({ url: `/admin/deliveries?conversionId=${conversionId}&limit=1` })
+  assert.equal(list.json().items.length, 1)
+  assert.ok(list.json().nextBefore)
+  const of = await admin({ url: `/admin/conversions/${conversionId}/deliveries` })
+  const deliveries = of.json().items as { id: string; state: string; attemptLog: unknown[] }[]
+  assert.deepEqual(deliveries.map((d) => [d.state, d.attemptLog.length]).sort(), [
+    ['dead', 1],
+    ['delivered', 1],
+  ])
+  const dead = deliveries.find((d) => d.state === 'dead')?.id
+  const delivered = deliveries.find((d) => d.state === 'delivered')?.id
+  const one = await admin({ url: `/admin/deliveries/${dead}` })
+  assert.equal(one.json().attemptLog[0].statusCode, 500)
+  assert.equal((await admin({ url: '/admin/deliveries/99999999' })).statusCode, 404)
+  const retry = (id: string | undefined) =>
+    admin({ method: 'POST', url: `/admin/deliveries/${id}/retry` })
+  assert.equal((await retry(dead)).json().state, 'pending')
+  assert.equal((await retry(dead)).json().code, 'NOT_DEAD')
+  assert.equal((await retry(delivered)).json().code, 'NOT_DEAD')
+  assert.equal((await retry('99999999')).json().code, 'DELIVERY_NOT_FOUND')
 })
 
 test('CSV export and manual adjustment answers match the document', async () => {
-  const admin = (path: string, url: string, extra: object = {}) =>
-    sendAndCheck(t.app, path, { url, headers: adminHeaders, ...extra })
-  const csv = await admin('/admin/conversions.csv', '/admin/conversions.csv')
-  assert.equal(csv.statusCode, 200)
-  const path = '/admin/users/{userId}/adjustments'
+  const csv = await admin({ url: '/admin/conversions.csv?network=default' })
+  assert.ok(csv.body.split('\r\n').length > 2, 'a header and conversions')
   const url = '/admin/users/doc-adjusted/adjustments'
   const payload = { points: 25, reason: 'goodwill', reference: uniqueTx('doc-adjust') }
-  assert.equal((await admin(path, url, { method: 'POST', payload })).statusCode, 201)
-  assert.equal((await admin(path, url, { method: 'POST', payload })).statusCode, 200)
-  const reused = await admin(path, url, { method: 'POST', payload: { ...payload, points: 26 } })
+  assert.equal((await admin({ method: 'POST', url, payload })).statusCode, 201)
+  assert.equal((await admin({ method: 'POST', url, payload })).statusCode, 200)
+  const reused = await admin({ method: 'POST', url, payload: { ...payload, points: 26 } })
   assert.equal(reused.json().code, 'REFERENCE_USED')
-  const invalid = await admin(path, url, { method: 'POST', payload: { points: 0, reason: 'x' } })
-  assert.equal(invalid.statusCode, 400)
 })
 
 test('reward-only conversions (no payout, no offer id) and their review match the document', async () => {
@@ -321,9 +423,7 @@ test('reward-only conversions (no payout, no offer id) and their review match th
       headers: json,
     })
     assert.equal(held.json().outcome, 'held')
-    const admin = (path: string, url: string, extra: object = {}) =>
-      sendAndCheck(app, path, { url, headers: adminHeaders, ...extra })
-    const list = await admin('/admin/conversions', `/admin/conversions?userId=${user}`)
+    const list = await admin({ url: `/admin/conversions?userId=${user}` }, app)
     assert.deepEqual(
       list
         .json()
@@ -333,14 +433,135 @@ test('reward-only conversions (no payout, no offer id) and their review match th
         [null, null],
       ],
     )
-    assert.equal((await admin('/admin/users/{userId}', `/admin/users/${user}`)).statusCode, 200)
-    const stats = await admin('/admin/stats', '/admin/stats?by=offer')
+    assert.equal((await admin({ url: `/admin/users/${user}` }, app)).statusCode, 200)
+    const stats = await admin({ url: '/admin/stats?by=offer' }, app)
     const tapjoyRow = stats.json().rows.find((r: { key: string }) => r.key === 'tapjoy / -')
     assert.deepEqual([tapjoyRow?.approved, tapjoyRow?.approvedPayout], [1, '0'])
     const approve = `/admin/conversions/${held.json().conversionId}/approve`
-    const approved = await admin('/admin/conversions/{id}/approve', approve, { method: 'POST' })
+    const approved = await admin({ method: 'POST', url: approve }, app)
     assert.equal(approved.json().conversion.offerId, null)
   } finally {
     await app.close()
   }
+})
+
+test('every admin route refuses a missing token (401) and, past AUTH_FAILURE_MAX wrong ones, any token (429), as documented', async () => {
+  for (const request of Object.values(SAMPLES)) {
+    const response = await sendAndCheck(t.app, request)
+    assert.equal(response.json().code, 'UNAUTHORIZED', request.url)
+  }
+  const app = await buildAppOn(t.testDb, { METRICS_TOKEN, AUTH_FAILURE_MAX: '1' })
+  try {
+    const from = { remoteAddress: '198.51.100.77' }
+    const wrong = { authorization: 'Bearer not-the-admin-token-000000' }
+    assert.equal(
+      (await admin({ url: '/admin/networks', headers: wrong, ...from }, app)).statusCode,
+      401,
+    )
+    for (const request of Object.values(SAMPLES)) {
+      const response = await admin({ ...request, ...from }, app)
+      assert.equal(response.json().code, 'TOO_MANY_AUTH_FAILURES', request.url)
+    }
+    const metrics = await sendAndCheck(app, {
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      ...from,
+    })
+    assert.equal(metrics.statusCode, 429)
+  } finally {
+    await app.close()
+  }
+})
+
+test('every admin route refuses a bad parameter or body with a 400 naming the field, as documented', async () => {
+  const bad: Record<string, [Request, field: string]> = {
+    'GET /admin/users/{userId}': [{ url: '/admin/users/a%00b' }, 'userId'],
+    'GET /admin/conversions': [{ url: '/admin/conversions?status=paid' }, 'status'],
+    'GET /admin/postbacks': [{ url: '/admin/postbacks?limit=0' }, 'limit'],
+    'PUT /admin/offers/{offerId}': [
+      { method: 'PUT', url: '/admin/offers/7', payload: { expectedPayout: 3.5 } },
+      'expectedPayout',
+    ],
+    'GET /admin/stats': [{ url: '/admin/stats?tz=Mars/Olympus' }, 'tz'],
+    'GET /admin/networks/{network}/postback-url': [
+      { url: '/admin/networks/default/postback-url?base=ftp://x' },
+      'base',
+    ],
+    'GET /admin/networks/{network}/doctor': [
+      { url: '/admin/networks/default/doctor?rows=0' },
+      'rows',
+    ],
+    'POST /admin/conversions/{id}/approve': [
+      { method: 'POST', url: '/admin/conversions/abc/approve' },
+      'id',
+    ],
+    'POST /admin/conversions/{id}/reject': [
+      { method: 'POST', url: '/admin/conversions/abc/reject' },
+      'id',
+    ],
+    'GET /admin/conversions.csv': [{ url: '/admin/conversions.csv?from=yesterday' }, 'from'],
+    'POST /admin/users/{userId}/adjustments': [
+      { method: 'POST', url: '/admin/users/u/adjustments', payload: { points: 0, reason: 'x' } },
+      'points',
+    ],
+    'GET /admin/deliveries': [{ url: '/admin/deliveries?state=lost' }, 'state'],
+    'GET /admin/deliveries/{id}': [{ url: '/admin/deliveries/abc' }, 'id'],
+    'GET /admin/conversions/{id}/deliveries': [{ url: '/admin/conversions/abc/deliveries' }, 'id'],
+    'POST /admin/deliveries/{id}/retry': [
+      { method: 'POST', url: '/admin/deliveries/abc/retry' },
+      'id',
+    ],
+  }
+  const taking = operationsTagged('admin').filter((operation) => {
+    const [method, path] = operation.split(' ') as [string, string]
+    return document.paths[path]?.[method.toLowerCase()]?.responses[400]
+  })
+  assert.deepEqual(
+    Object.keys(bad).sort(),
+    taking.sort(),
+    'a bad request for each route with a 400',
+  )
+  for (const [request, field] of Object.values(bad)) {
+    const response = await admin(request)
+    const body = response.json()
+    assert.equal(response.statusCode, 400, request.url)
+    assert.equal(body.code, 'INVALID_FIELD', request.url)
+    assert.deepEqual(
+      body.fields.map((f: { field: string; code: string }) => [f.field, f.code]),
+      [[field, 'INVALID_FIELD']],
+    )
+    assert.match(body.message, new RegExp(`^${field}: `))
+  }
+})
+
+test('every admin POST and PUT refuses a body that is too large (413) or not JSON (415), as documented', async () => {
+  const writes = Object.entries(SAMPLES).filter(([operation]) => !operation.startsWith('GET '))
+  assert.ok(writes.length >= 5)
+  for (const [, request] of writes) {
+    const tooLarge = await admin({
+      ...request,
+      headers: { 'content-type': 'application/json' },
+      payload: `"${'x'.repeat(1_100_000)}"`,
+    })
+    assert.equal(tooLarge.json().code, 'BODY_TOO_LARGE', request.url)
+    const xml = await admin({
+      ...request,
+      headers: { 'content-type': 'application/xml' },
+      payload: '<points>1</points>',
+    })
+    assert.equal(xml.json().code, 'UNSUPPORTED_MEDIA_TYPE', request.url)
+  }
+})
+
+test('every answer each schema-declaring route documents was produced by a request above (run the whole file)', () => {
+  const missing = Object.entries(document.paths).flatMap(([path, operations]) =>
+    Object.entries(operations)
+      .filter(([, operation]) => !operation.tags?.includes('postbacks')) // documented by hand
+      .flatMap(([method, operation]) =>
+        Object.keys(operation.responses)
+          .map((status) => `${method.toUpperCase()} ${path} ${status}`)
+          .filter((answer) => !checked.has(answer)),
+      ),
+  )
+  assert.deepEqual(missing, [], 'documented answers no request gave')
 })

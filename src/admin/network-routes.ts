@@ -4,7 +4,14 @@ import { HttpError } from '../http/errors.js'
 import { networkPostbackUrl } from '../networks/postback-url.js'
 import type { NetworkProfile } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
-import { ADMIN, ADMIN_REFUSALS, jsonResponse, notFound } from '../openapi/responses.js'
+import {
+  ADMIN,
+  ADMIN_REFUSALS,
+  ADMIN_TOKEN_REFUSALS,
+  INVALID_INPUT,
+  jsonResponse,
+  notFound,
+} from '../openapi/responses.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { DOCTOR_DEFAULT_ROWS, DOCTOR_MAX_ROWS, runDoctor } from '../operations/doctor/run.js'
 import { doctorAnswer, networksAnswer, postbackUrlAnswer } from './answers.js'
@@ -42,7 +49,8 @@ export function adminNetworkRoutes(
       schema: {
         summary: 'The configured networks',
         ...ADMIN,
-        response: { 200: jsonResponse('OK', networksAnswer), ...ADMIN_REFUSALS },
+        // Read from memory: no parameter, no database.
+        response: { 200: jsonResponse('OK', networksAnswer), ...ADMIN_TOKEN_REFUSALS },
       },
     },
     async () => ({
@@ -78,7 +86,8 @@ export function adminNetworkRoutes(
         response: {
           200: jsonResponse('OK', postbackUrlAnswer),
           404: notFound('UNKNOWN_NETWORK'),
-          ...ADMIN_REFUSALS,
+          ...INVALID_INPUT,
+          ...ADMIN_TOKEN_REFUSALS,
         },
       },
     },

@@ -1,7 +1,13 @@
 import { Readable } from 'node:stream'
 import { z } from 'zod'
 import type { Database } from '../db/database.js'
-import { ADMIN, ADMIN_REFUSALS, conflict, jsonResponse } from '../openapi/responses.js'
+import {
+  ADMIN,
+  ADMIN_REFUSALS,
+  BODY_REFUSALS,
+  conflict,
+  jsonResponse,
+} from '../openapi/responses.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { adjustBalance, MAX_ADJUSTMENT } from '../operations/adjust.js'
 import { exportConversions } from '../operations/export-conversions.js'
@@ -75,6 +81,7 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
           201: jsonResponse('Applied.', adjustmentAnswer),
           409: conflict('The reference was already used for another adjustment.', 'REFERENCE_USED'),
           ...ADMIN_REFUSALS,
+          ...BODY_REFUSALS,
         },
       },
     },

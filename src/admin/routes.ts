@@ -8,7 +8,14 @@ import type { AuthThrottle } from '../http/auth-throttle.js'
 import { requireBearerToken } from '../http/bearer-token.js'
 import { DEFAULT_NETWORK } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
-import { ADMIN, ADMIN_REFUSALS, conflict, jsonResponse, notFound } from '../openapi/responses.js'
+import {
+  ADMIN,
+  ADMIN_REFUSALS,
+  BODY_REFUSALS,
+  conflict,
+  jsonResponse,
+  notFound,
+} from '../openapi/responses.js'
 import { zodRoutes } from '../openapi/zod-routes.js'
 import {
   conversionsAnswer,
@@ -115,7 +122,7 @@ export async function adminRoutes(
             .regex(/^\d{1,14}(\.\d{1,6})?$/, 'must be a plain decimal string such as "3.50"'),
           network: name.default(DEFAULT_NETWORK),
         }),
-        response: { 200: jsonResponse('OK', offerAnswer), ...ADMIN_REFUSALS },
+        response: { 200: jsonResponse('OK', offerAnswer), ...ADMIN_REFUSALS, ...BODY_REFUSALS },
       },
     },
     async ({ params, body }) =>
@@ -162,6 +169,7 @@ export async function adminRoutes(
             404: notFound('CONVERSION_NOT_FOUND'),
             409: conflict('The conversion is not held for review.', 'NOT_HELD'),
             ...ADMIN_REFUSALS,
+            ...BODY_REFUSALS,
           },
         },
       },

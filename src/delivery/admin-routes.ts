@@ -5,7 +5,14 @@ import { id, page } from '../admin/inputs.js'
 import type { Database } from '../db/database.js'
 import type { AuthThrottle } from '../http/auth-throttle.js'
 import { requireBearerToken } from '../http/bearer-token.js'
-import { ADMIN, ADMIN_REFUSALS, conflict, jsonResponse, notFound } from '../openapi/responses.js'
+import {
+  ADMIN,
+  ADMIN_REFUSALS,
+  BODY_REFUSALS,
+  conflict,
+  jsonResponse,
+  notFound,
+} from '../openapi/responses.js'
 import { zodRoutes } from '../openapi/zod-routes.js'
 import type { DeliveryHooks } from './hooks.js'
 import { deliveryNotFound, retryDeadDelivery } from './retry.js'
@@ -133,6 +140,7 @@ export async function deliveryAdminRoutes(
           404: notFound('DELIVERY_NOT_FOUND'),
           409: conflict('Only dead deliveries can be retried.', 'NOT_DEAD'),
           ...ADMIN_REFUSALS,
+          ...BODY_REFUSALS,
         },
       },
     },

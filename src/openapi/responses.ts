@@ -67,15 +67,30 @@ export const DATABASE_UNAVAILABLE = errorResponse(
 /** Every admin route: its tag and token. */
 export const ADMIN = { tags: ['admin'], security: [{ adminToken: [] }] }
 
-/** The refusals every admin route may answer, spread into its `response` beside its own. */
-export const ADMIN_REFUSALS = {
+// An admin route's `response` spreads the refusals it can really give beside its own answers
+// (test/openapi.test.ts fails on a documented answer no request produces).
+
+/** A route that reads its parameters or body: a bad one is a 400 naming it. */
+export const INVALID_INPUT = {
   400: errorResponse('A parameter or the body is invalid; `fields` names each.', [
     'INVALID_FIELD',
     'INVALID_BODY',
   ]),
-  ...tokenRefusals('ADMIN_TOKEN'),
-  503: DATABASE_UNAVAILABLE,
 }
+
+/** A POST or PUT: Fastify reads a body of JSON (or plain text), 1 MiB at most. */
+export const BODY_REFUSALS = {
+  413: errorResponse('The body is larger than 1 MiB.', ['BODY_TOO_LARGE']),
+  415: errorResponse('The body is neither JSON nor plain text.', ['UNSUPPORTED_MEDIA_TYPE']),
+}
+
+export const ADMIN_TOKEN_REFUSALS = tokenRefusals('ADMIN_TOKEN')
+
+/** A route that reads the database. */
+export const DATABASE_REFUSAL = { 503: DATABASE_UNAVAILABLE }
+
+/** Most admin routes: bad input, the token, the database. */
+export const ADMIN_REFUSALS = { ...INVALID_INPUT, ...ADMIN_TOKEN_REFUSALS, ...DATABASE_REFUSAL }
 
 export const notFound = (...codes: [ErrorCode, ...ErrorCode[]]) =>
   errorResponse('Not found.', codes)
