@@ -1,13 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { z } from 'zod'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
 import type { AuthThrottle } from '../http/auth-throttle.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import type { Session } from './auth.js'
+import type { PageContext } from './layout.js'
+import { type NoticeCode, noticeOf } from './notices.js'
 
 // What every dashboard route file shares: the plugin's options, the signed-in session on the
-// request, and sending a page. Route files import this, never routes.ts (which registers them).
+// request, a page's context, filter fields, and sending a page. Route files import this, never routes.ts (which registers them).
 
 export type DashboardOptions = {
   db: Database
@@ -33,3 +36,19 @@ export function sendHtml(reply: FastifyReply, text: string) {
 export function csrfOf(request: FastifyRequest): string {
   return request.dashboardSession?.csrf ?? ''
 }
+
+/** A page's context: the session's CSRF token, and the notice its querystring schema read. */
+export function pageContext(request: {
+  dashboardSession: Session | null
+  query: { notice?: NoticeCode }
+}): PageContext {
+  return { csrf: request.dashboardSession?.csrf ?? '', notice: noticeOf(request.query) }
+}
+
+/** A filter's text field: trimmed, and left blank it filters nothing. */
+export const filterText = z
+  .string()
+  .trim()
+  .max(255)
+  .optional()
+  .transform((v) => v || undefined)

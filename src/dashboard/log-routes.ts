@@ -4,24 +4,18 @@ import { HttpError } from '../http/errors.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { getLogEntry, listLog } from '../postback-log/queries.js'
 import { replayFromLog } from './actions.js'
-import { csrfOf, type DashboardOptions, sendHtml } from './context.js'
+import { csrfOf, type DashboardOptions, filterText, pageContext, sendHtml } from './context.js'
 import { page } from './layout.js'
-import { notice, noticeOf, noticeQuery } from './notices.js'
+import { notice, noticeQuery } from './notices.js'
 import { renderEntry } from './postback-entry.js'
 import { filterOf, postbacksPage } from './postbacks-page.js'
 
 const PAGE_SIZE = 50
-const text = z
-  .string()
-  .trim()
-  .max(255)
-  .optional()
-  .transform((v) => v || undefined)
 const logQuery = z.object({
-  network: text,
-  outcome: text,
-  tx: text,
-  user: text,
+  network: filterText,
+  outcome: filterText,
+  tx: filterText,
+  user: filterText,
   period: z.enum(['1h', '24h', '7d', '30d', 'all']).default('7d'),
   before: id.optional(),
   after: id.optional(),
@@ -33,7 +27,7 @@ export function logRoutes(app: ZodApp, { db, config, networks, deliveries }: Das
   app.get('/dashboard/postbacks', { schema: { querystring: logQuery } }, async (request, reply) => {
     const { query } = request
     const entries = await listLog(db.pool, filterOf(query, new Date()), PAGE_SIZE)
-    const context = { csrf: csrfOf(request), notice: noticeOf(query) }
+    const context = pageContext(request)
     return sendHtml(reply, postbacksPage(context, networks, query, entries, PAGE_SIZE).text)
   })
 
@@ -69,7 +63,7 @@ export function logRoutes(app: ZodApp, { db, config, networks, deliveries }: Das
       const { params } = request
       const entry = await getLogEntry(db.pool, params.id)
       if (!entry) throw new HttpError('NOT_FOUND', `no postback log entry #${params.id}`)
-      const context = { csrf: csrfOf(request), notice: noticeOf(request.query) }
+      const context = pageContext(request)
       return sendHtml(
         reply,
         page(

@@ -7,7 +7,7 @@ import { HttpError } from '../http/errors.js'
 import { balanceOf, ledgerOfConversion, ledgerOfUser } from '../ledger/rows.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { logOfConversion } from '../postback-log/queries.js'
-import { csrfOf, type DashboardOptions, sendHtml } from './context.js'
+import { type DashboardOptions, filterText, pageContext, sendHtml } from './context.js'
 import {
   conversionPage,
   conversionsPage,
@@ -15,32 +15,21 @@ import {
   STATUSES,
   userPage,
 } from './conversions-page.js'
-import { notice, noticeOf, noticeQuery } from './notices.js'
+import { notice, noticeQuery } from './notices.js'
 
 const PAGE_SIZE = 50
-const text = z
-  .string()
-  .trim()
-  .max(255)
-  .optional()
-  .transform((v) => v || undefined)
 const byId = z.object({ id })
 
 export function moneyRoutes(app: ZodApp, { db, deliveries }: DashboardOptions) {
-  const context = (request: { query: Parameters<typeof noticeOf>[0] }, csrf: string) => ({
-    csrf,
-    notice: noticeOf(request.query),
-  })
-
   app.get(
     '/dashboard/conversions',
     {
       schema: {
         querystring: z.object({
-          tx: text,
-          user: text,
-          offer: text,
-          network: text,
+          tx: filterText,
+          user: filterText,
+          offer: filterText,
+          network: filterText,
           status: z
             .enum(['', ...STATUSES])
             .optional()
@@ -61,10 +50,7 @@ export function moneyRoutes(app: ZodApp, { db, deliveries }: DashboardOptions) {
         before: q.before,
       }
       const items = await searchConversions(db.pool, search, PAGE_SIZE)
-      return sendHtml(
-        reply,
-        conversionsPage(context(request, csrfOf(request)), search, items, PAGE_SIZE).text,
-      )
+      return sendHtml(reply, conversionsPage(pageContext(request), search, items, PAGE_SIZE).text)
     },
   )
 
@@ -82,7 +68,7 @@ export function moneyRoutes(app: ZodApp, { db, deliveries }: DashboardOptions) {
       ]
       return sendHtml(
         reply,
-        conversionPage(context(request, csrfOf(request)), conversion, log, ledger, sent).text,
+        conversionPage(pageContext(request), conversion, log, ledger, sent).text,
       )
     },
   )
@@ -108,15 +94,15 @@ export function moneyRoutes(app: ZodApp, { db, deliveries }: DashboardOptions) {
 
   app.get('/dashboard/review', { schema: { querystring: noticeQuery } }, async (request, reply) => {
     const held = await searchConversions(db.pool, { status: 'held' }, 100)
-    return sendHtml(reply, reviewPage(context(request, csrfOf(request)), held).text)
+    return sendHtml(reply, reviewPage(pageContext(request), held).text)
   })
 
   app.get(
     '/dashboard/users',
-    { schema: { querystring: z.object({ user: text, before: id.optional(), notice }) } },
+    { schema: { querystring: z.object({ user: filterText, before: id.optional(), notice }) } },
     async (request, reply) => {
       const q = request.query
-      const ctx = context(request, csrfOf(request))
+      const ctx = pageContext(request)
       if (!q.user) return sendHtml(reply, userPage(ctx, undefined, null, [], undefined).text)
       const account = {
         balance: await balanceOf(db.pool, q.user),

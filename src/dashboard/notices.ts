@@ -30,7 +30,7 @@ const NOTICES = {
   },
 } satisfies Record<string, Notice>
 
-type NoticeCode = keyof typeof NOTICES
+export type NoticeCode = keyof typeof NOTICES
 
 /** `?notice=` in a page's querystring schema: any other value (a stale link) shows none. */
 export const notice = z

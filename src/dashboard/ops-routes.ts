@@ -5,11 +5,11 @@ import { HttpError } from '../http/errors.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { runDoctor } from '../operations/doctor/run.js'
 import { sendTestPostback } from './actions.js'
-import { csrfOf, type DashboardOptions, sendHtml } from './context.js'
+import { type DashboardOptions, pageContext, sendHtml } from './context.js'
 import { deliveryCounts, failingDeliveries } from './deliveries-data.js'
 import { deliveriesPage } from './deliveries-page.js'
 import { networksPage } from './networks-page.js'
-import { notice, noticeOf, noticeQuery } from './notices.js'
+import { notice, noticeQuery } from './notices.js'
 import { loadOverview, OVERVIEW_PERIODS } from './overview-data.js'
 import { overviewPage } from './overview-page.js'
 
@@ -18,10 +18,6 @@ const byNetwork = z.object({ network: z.string().max(64) })
 
 export function opsRoutes(app: ZodApp, options: DashboardOptions) {
   const { db, config, networks, baseUrl, deliveries } = options
-  const context = (request: { query: Parameters<typeof noticeOf>[0] }, csrf: string) => ({
-    csrf,
-    notice: noticeOf(request.query),
-  })
 
   app.get(
     '/dashboard',
@@ -41,7 +37,7 @@ export function opsRoutes(app: ZodApp, options: DashboardOptions) {
         period ?? { key: '24h', seconds: 86_400, bucketSeconds: 3600 },
         new Date(),
       )
-      return sendHtml(reply, overviewPage(context(request, csrfOf(request)), overview).text)
+      return sendHtml(reply, overviewPage(pageContext(request), overview).text)
     },
   )
 
@@ -50,10 +46,7 @@ export function opsRoutes(app: ZodApp, options: DashboardOptions) {
     config.PUBLIC_URL ? baseUrl : `${request.protocol}://${request.host}`
 
   app.get('/dashboard/networks', { schema: { querystring: noticeQuery } }, async (request, reply) =>
-    sendHtml(
-      reply,
-      networksPage(context(request, csrfOf(request)), networks, hostOf(request)).text,
-    ),
+    sendHtml(reply, networksPage(pageContext(request), networks, hostOf(request)).text),
   )
 
   app.get(
@@ -66,13 +59,7 @@ export function opsRoutes(app: ZodApp, options: DashboardOptions) {
       const diagnosis = await runDoctor(db.pool, config, profile)
       return sendHtml(
         reply,
-        networksPage(
-          context(request, csrfOf(request)),
-          networks,
-          hostOf(request),
-          undefined,
-          diagnosis,
-        ).text,
+        networksPage(pageContext(request), networks, hostOf(request), undefined, diagnosis).text,
       )
     },
   )
@@ -97,7 +84,7 @@ export function opsRoutes(app: ZodApp, options: DashboardOptions) {
       })
       return sendHtml(
         reply,
-        networksPage(context(request, csrfOf(request)), networks, hostOf(request), result).text,
+        networksPage(pageContext(request), networks, hostOf(request), result).text,
       )
     },
   )
@@ -119,7 +106,7 @@ export function opsRoutes(app: ZodApp, options: DashboardOptions) {
       const counts = await deliveryCounts(db.pool)
       return sendHtml(
         reply,
-        deliveriesPage(context(request, csrfOf(request)), q.state, items, counts, PAGE_SIZE).text,
+        deliveriesPage(pageContext(request), q.state, items, counts, PAGE_SIZE).text,
       )
     },
   )
