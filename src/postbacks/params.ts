@@ -92,11 +92,16 @@ export function pickValue(
   params: Params,
   names: readonly string[],
 ): { value?: string; ambiguous: boolean } {
-  const seen = new Set<string>()
-  for (const name of names)
-    for (const value of params.get(name) ?? []) if (value !== '') seen.add(value)
-  if (seen.size > 1) return { ambiguous: true }
-  const [value] = seen
+  let value: string | undefined
+  for (const name of names) {
+    const values = params.get(name)
+    if (values === undefined) continue
+    for (const candidate of values) {
+      if (candidate === '') continue
+      if (value === undefined) value = candidate
+      else if (candidate !== value) return { ambiguous: true }
+    }
+  }
   return value === undefined ? { ambiguous: false } : { value, ambiguous: false }
 }
 

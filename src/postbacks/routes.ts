@@ -62,13 +62,14 @@ export async function postbackRoutes(
 ) {
   app.decorateRequest('postbackNetwork', null)
   app.decorateRequest('callerVerified', false)
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const outcome = reply.getHeader('x-postback-outcome')
     metrics.postback(
       request.postbackNetwork ?? 'unknown',
       typeof outcome === 'string' ? outcome : String(reply.statusCode),
       reply.elapsedTime / 1000,
     )
+    done()
   })
   // Group commit by default: on real PostgreSQL it shares commits and WAL flushes; on the
   // embedded database (one connection, statements run in WebAssembly) it saves statements.
