@@ -8,7 +8,7 @@ import { startServer } from './helpers/server.js'
 // The real process: startup, logs, shutdown and restart, as an operator runs it.
 let database: Awaited<ReturnType<typeof createEmptyDatabase>>
 before(async () => {
-  database = await createEmptyDatabase()
+  database = await createEmptyDatabase({ firstStart: true })
 })
 after(() => database.drop())
 

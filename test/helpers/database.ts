@@ -6,7 +6,7 @@ import pg from 'pg'
 import { type Config, loadConfig } from '../../src/config.js'
 import { type Database, openDatabase } from '../../src/db/database.js'
 import { silentLogger } from './logging.js'
-import { cloneMigratedDatabase, copyMigratedDataDir } from './template.js'
+import { cloneMigratedDatabase, copyEmptyDataDir, copyMigratedDataDir } from './template.js'
 
 // With DATABASE_URL set the suite runs on that real PostgreSQL, each test file in a database
 // of its own; without it, each file gets its own embedded PGlite in a temporary directory.
@@ -21,9 +21,14 @@ export type TestDatabase = {
   drop(): Promise<void>
 }
 
-/** An isolated, empty database (not yet migrated). */
-export function createEmptyDatabase(): Promise<Omit<TestDatabase, 'db' | 'config'>> {
-  return createDatabase(false)
+/**
+ * An isolated, empty database (not yet migrated). Embedded: a copy of an empty data directory,
+ * or with `firstStart` none at all, as on a service's first start (PGlite runs initdb: slow).
+ */
+export function createEmptyDatabase(
+  options: { firstStart?: boolean } = {},
+): Promise<Omit<TestDatabase, 'db' | 'config'>> {
+  return createDatabase(options.firstStart ? 'none' : 'empty')
 }
 
 /**
@@ -31,13 +36,15 @@ export function createEmptyDatabase(): Promise<Omit<TestDatabase, 'db' | 'config
  * open: for a server process or a CLI run to open.
  */
 export function createMigratedDatabase(): Promise<Omit<TestDatabase, 'db' | 'config'>> {
-  return createDatabase(true)
+  return createDatabase('migrated')
 }
 
-async function createDatabase(migrated: boolean): Promise<Omit<TestDatabase, 'db' | 'config'>> {
+async function createDatabase(
+  start: 'migrated' | 'empty' | 'none',
+): Promise<Omit<TestDatabase, 'db' | 'config'>> {
   if (ADMIN_URL) {
     const name = `pbr_test_${process.pid}_${randomBytes(4).toString('hex')}`
-    if (migrated) await cloneMigratedDatabase(ADMIN_URL, name)
+    if (start === 'migrated') await cloneMigratedDatabase(ADMIN_URL, name)
     else await adminQuery(`CREATE DATABASE ${name}`)
     const url = new URL(ADMIN_URL)
     url.pathname = `/${name}`
@@ -48,7 +55,8 @@ async function createDatabase(migrated: boolean): Promise<Omit<TestDatabase, 'db
   }
   const dir = await mkdtemp(join(tmpdir(), 'pbr-test-'))
   const dataDir = join(dir, 'pglite')
-  if (migrated) await copyMigratedDataDir(dataDir)
+  if (start === 'migrated') await copyMigratedDataDir(dataDir)
+  else if (start === 'empty') await copyEmptyDataDir(dataDir)
   return {
     env: { PGLITE_DATA_DIR: dataDir },
     drop: () => rm(dir, { recursive: true, force: true }),

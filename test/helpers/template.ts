@@ -97,15 +97,35 @@ async function withAdmin<T>(adminUrl: string, work: (admin: pg.Client) => Promis
 }
 
 const TEMPLATES_DIR = join(tmpdir(), 'pbr-test-templates')
-const TEMPLATE_DIR = join(TEMPLATES_DIR, SCHEMA_HASH)
 const STALE_MS = 24 * 3600_000
 
+type DirTemplate = { path: string; build: (dataDir: string) => Promise<void> }
+
+const MIGRATED_DIR: DirTemplate = {
+  path: join(TEMPLATES_DIR, SCHEMA_HASH),
+  build: (dataDir) => migrated({ PGLITE_DATA_DIR: dataDir }),
+}
+// initdb only (no migration): for the tests of migrating an empty database.
+const EMPTY_DIR: DirTemplate = {
+  path: join(TEMPLATES_DIR, `empty-${PGLITE_VERSION}`),
+  build: (dataDir) => migrated({ PGLITE_DATA_DIR: dataDir }, false),
+}
+
 /** Creates the embedded data directory `dataDir`, holding every migration: a copy of the template. */
-export async function copyMigratedDataDir(dataDir: string): Promise<void> {
+export function copyMigratedDataDir(dataDir: string): Promise<void> {
+  return copyTemplate(MIGRATED_DIR, dataDir)
+}
+
+/** Creates the embedded data directory `dataDir`, an empty database (as PGlite makes one). */
+export function copyEmptyDataDir(dataDir: string): Promise<void> {
+  return copyTemplate(EMPTY_DIR, dataDir)
+}
+
+async function copyTemplate(template: DirTemplate, dataDir: string) {
   for (let attempt = 1; ; attempt++) {
-    await ensureTemplateDir()
+    await ensureTemplateDir(template)
     try {
-      await cp(TEMPLATE_DIR, dataDir, { recursive: true })
+      await cp(template.path, dataDir, { recursive: true })
       return
     } catch (error) {
       // Removed as stale by another checkout's run while copying: build it again, once.
@@ -115,24 +135,24 @@ export async function copyMigratedDataDir(dataDir: string): Promise<void> {
   }
 }
 
-async function ensureTemplateDir() {
-  if (await exists(TEMPLATE_DIR)) return
+async function ensureTemplateDir(template: DirTemplate) {
+  if (await exists(template.path)) return
   await mkdir(TEMPLATES_DIR, { recursive: true })
   // Built beside it and renamed when complete (rename is atomic): a copy never sees half a
-  // schema. Two processes may both build; the first rename wins, the other discards its own.
+  // database. Two processes may both build; the first rename wins, the other discards its own.
   const building = await mkdtemp(join(TEMPLATES_DIR, 'building-'))
   try {
-    await migrated({ PGLITE_DATA_DIR: join(building, 'pglite') })
-    await rename(join(building, 'pglite'), TEMPLATE_DIR).catch(async (error) => {
-      if (!(await exists(TEMPLATE_DIR))) throw error
+    await template.build(join(building, 'pglite'))
+    await rename(join(building, 'pglite'), template.path).catch(async (error) => {
+      if (!(await exists(template.path))) throw error
     })
   } finally {
     await rm(building, { recursive: true, force: true })
   }
-  // Templates of other migrations, and builds cut short, untouched for a day.
+  // Templates of other migrations or PGlite versions, and builds cut short, untouched for a day.
   for (const name of await readdir(TEMPLATES_DIR)) {
     const path = join(TEMPLATES_DIR, name)
-    if (path === TEMPLATE_DIR) continue
+    if (path === MIGRATED_DIR.path || path === EMPTY_DIR.path) continue
     const stats = await stat(path).catch(() => undefined)
     if (stats && Date.now() - stats.mtimeMs > STALE_MS) {
       await rm(path, { recursive: true, force: true })
@@ -147,11 +167,11 @@ async function exists(path: string) {
   )
 }
 
-/** Opens the database `env` names through the service's own code, migrates it, closes it. */
-async function migrated(env: Record<string, string>) {
+/** Opens (creates) the database `env` names through the service's own code, migrates it, closes it. */
+async function migrated(env: Record<string, string>, migrations = true) {
   const db = await openDatabase(loadConfig({ LOG_LEVEL: 'silent', ...env }), silentLogger())
   try {
-    await migrate(db.pool)
+    if (migrations) await migrate(db.pool)
   } finally {
     await db.close()
   }
