@@ -208,7 +208,7 @@ const VARIABLES = {
   },
   GROUP_COMMIT_WINDOW_MS: { schema: integer(0, 50, 0), example: '0' },
   GROUP_COMMIT_MAX_BATCH: { schema: integer(1, 1000, 200), example: '200' },
-  GROUP_COMMIT_LANES: { schema: integer(1, 64, 2), example: '2' },
+  GROUP_COMMIT_LANES: { schema: integer(1, 64, 1), example: '1' },
   DELIVERY_RULES_FILE: { schema: z.string().optional(), example: './deliveries.json' },
   DELIVERY_WORKER: { schema: boolean(true), example: 'true' },
   DELIVERY_CONCURRENCY: { schema: integer(1, 256, 8), example: '8' },
