@@ -23,8 +23,9 @@ test('the server starts, migrates, serves /readyz and logs which database it use
     assert.match(server.output(), expected)
     assert.match(server.output(), /"msg":"migrations: \d+ applied"/)
   } finally {
-    assert.equal(await server.stop(), 0)
+    await server.stop()
   }
+  assert.equal(await server.exited, 0)
 })
 
 test('a request log line with ?secret=... never contains the secret', async () => {

@@ -61,8 +61,9 @@ test('a CLI write beside the running embedded service is refused, changes nothin
     assert.ok(!refused.stderr.includes('Aborted'))
     assert.equal(await balance(server.url, 'u'), 100)
   } finally {
-    assert.equal(await server.stop(), 0)
+    await server.stop()
   }
+  assert.equal(await server.exited, 0)
   assert.equal(existsSync(join(dir, 'pglite', LOCK_FILE)), false, 'a clean stop releases the lock')
 
   const afterStop = await runCli(args, env)

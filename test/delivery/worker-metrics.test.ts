@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { createTestDatabase, type TestDatabase, USING_REAL_POSTGRES } from '../helpers/database.js'
+import { spawnTs } from '../helpers/processes.js'
 import { startReceiver } from '../helpers/receiver.js'
 import { deliveriesOf, eventually, FAST_DELIVERY, firePostback, setUpDelivery } from './harness.js'
 
 // The separate worker process (npm run worker) must expose the delivery metrics, or the
 // dead-delivery alert cannot fire when web instances run with DELIVERY_WORKER=false.
 const skip = USING_REAL_POSTGRES ? false : 'the worker process needs DATABASE_URL'
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TOKEN = 'worker-metrics-token-0123456789'
 
 describe('worker process metrics', { skip }, () => {
@@ -85,16 +84,7 @@ describe('worker process metrics', { skip }, () => {
 })
 
 function startWorker(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      DOTENV_CONFIG_PATH: '/nonexistent/.env',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawnTs('src/worker.ts', [], { LOG_LEVEL: 'info', ...env })
   let output = ''
   const metricsUrl = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no metrics URL:\n${output}`)), 30_000)
@@ -106,8 +96,8 @@ function startWorker(env: Record<string, string>) {
         resolve(match[1])
       }
     }
-    child.stdout.on('data', read)
-    child.stderr.on('data', read)
+    child.stdout?.on('data', read)
+    child.stderr?.on('data', read)
     child.once('exit', (code) => {
       clearTimeout(timer)
       reject(new Error(`worker exited with ${code}:\n${output}`))

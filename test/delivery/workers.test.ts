@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { openDatabase } from '../../src/db/database.js'
 import {
   createTestDatabase,
@@ -11,12 +10,12 @@ import {
   USING_REAL_POSTGRES,
 } from '../helpers/database.js'
 import { silentLogger } from '../helpers/logging.js'
+import { spawnTs } from '../helpers/processes.js'
 import { startReceiver } from '../helpers/receiver.js'
 import { deliveriesOf, eventually, FAST_DELIVERY, firePostback, setUpDelivery } from './harness.js'
 
 // Several workers on one database: only real PostgreSQL has several connections to race.
 const skip = USING_REAL_POSTGRES ? false : 'needs DATABASE_URL (embedded PGlite has one connection)'
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 describe('delivery workers', { skip }, () => {
   let testDb: TestDatabase
@@ -109,15 +108,9 @@ describe('delivery workers', { skip }, () => {
 })
 
 function startWorkerProcess(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      DOTENV_CONFIG_PATH: '/nonexistent/.env',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  return child
+  return spawnTs('src/worker.ts', [], { LOG_LEVEL: 'warn', ...env }, [
+    'ignore',
+    'ignore',
+    'inherit',
+  ])
 }

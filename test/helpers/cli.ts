@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { Writable } from 'node:stream'
-import { fileURLToPath } from 'node:url'
 import { main } from '../../src/cli/main.js'
 import { USING_REAL_POSTGRES } from './database.js'
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+import { exitOf, spawnTs } from './processes.js'
 
 /**
  * CLI tests run the command against the test file's database. An embedded database belongs to
@@ -50,24 +46,18 @@ export async function spawnCli(
   env: Record<string, string>,
   timeoutMs = 120_000,
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-    cwd: ROOT,
-    // No inherited variables and no developer's .env: the test says what the CLI sees.
-    env: { PATH: process.env.PATH ?? '', DOTENV_CONFIG_PATH: '/nonexistent/.env', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawnTs('src/cli/index.ts', args, env)
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk) => {
+  child.stdout?.on('data', (chunk) => {
     stdout += chunk
   })
-  child.stderr.on('data', (chunk) => {
+  child.stderr?.on('data', (chunk) => {
     stderr += chunk
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   try {
-    const [code] = await once(child, 'exit')
-    return { code: code as number | null, stdout, stderr }
+    return { code: await exitOf(child), stdout, stderr }
   } finally {
     clearTimeout(timer)
   }

@@ -1,15 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
+import { exitOf, spawnTs, stopProcess } from './processes.js'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-// Only what a test passes reaches the server: no inherited variables, no developer's .env.
-const BASE_ENV = {
-  PATH: process.env.PATH ?? '',
-  HOST: '127.0.0.1',
-  PORT: '0',
-  DOTENV_CONFIG_PATH: '/nonexistent/.env',
-}
+const BASE_ENV = { HOST: '127.0.0.1', PORT: '0' }
 
 export type RunningServer = {
   child: ChildProcess
@@ -17,6 +9,7 @@ export type RunningServer = {
   output: () => string
   /** Resolves with the exit code once the process has ended. */
   exited: Promise<number | null>
+  /** Sends `signal` (SIGKILL if it has not exited 30 s later); resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
@@ -25,11 +18,7 @@ export async function startServer(
   env: Record<string, string>,
   timeoutMs = 90_000, // generous: an embedded start on a busy 2-core machine can take 30 s
 ): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { ...BASE_ENV, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawnTs('src/server.ts', [], { ...BASE_ENV, LOG_LEVEL: 'info', ...env })
   let output = ''
   child.stdout?.on('data', (chunk) => {
     output += chunk
@@ -37,7 +26,7 @@ export async function startServer(
   child.stderr?.on('data', (chunk) => {
     output += chunk
   })
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const exited = exitOf(child)
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       // Never leave it running: it would hold its port and its embedded data directory.
@@ -52,32 +41,24 @@ export async function startServer(
         resolve(match[1])
       }
     }, 50)
-    // exited rejects when the child cannot be spawned: that is this start's failure too.
-    exited.then((code) => {
+    void exited.then((code) => {
       clearInterval(poll)
       clearTimeout(timer)
       reject(new Error(`server exited with ${code} before it was ready:\n${output}`))
-    }, reject)
+    })
   })
   return {
     child,
     url,
     output: () => output,
     exited,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal)
-      return exited
-    },
+    stop: (signal = 'SIGTERM') => stopProcess(child, signal),
   }
 }
 
 /** Runs the server entry point to completion (for startup failures). */
 export async function runServerToExit(env: Record<string, string>, timeoutMs = 30_000) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { ...BASE_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawnTs('src/server.ts', [], { ...BASE_ENV, ...env })
   let stdout = ''
   let stderr = ''
   child.stdout?.on('data', (chunk) => {
@@ -87,7 +68,9 @@ export async function runServerToExit(env: Record<string, string>, timeoutMs = 3
     stderr += chunk
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const [code] = await once(child, 'exit')
-  clearTimeout(timer)
-  return { code: code as number | null, stdout, stderr }
+  try {
+    return { code: await exitOf(child), stdout, stderr }
+  } finally {
+    clearTimeout(timer)
+  }
 }
