@@ -20,8 +20,11 @@ export async function createTestApp(
     app,
     testDb,
     async close() {
-      await app.close()
-      await testDb.drop()
+      try {
+        await app.close()
+      } finally {
+        await testDb.drop()
+      }
     },
   }
 }
