@@ -6,7 +6,8 @@ type LoggedRequest = { method: string; url: string; ip?: string }
 
 /**
  * JSON logs to stdout (or `destination`). Request URLs are logged with sensitive query values
- * redacted, and credentials in headers never leave the process.
+ * redacted, and credentials in headers never leave the process: whatever is logged as `req`
+ * becomes its method, redacted URL and address, never its headers (test/http/logging.test.ts).
  */
 export function createLogger(
   config: Pick<Config, 'LOG_LEVEL'>,
@@ -16,14 +17,8 @@ export function createLogger(
 ): Logger {
   const options: pino.LoggerOptions = {
     level: config.LOG_LEVEL,
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers["x-postback-secret"]',
-        'req.headers.cookie',
-      ],
-      censor: '[REDACTED]',
-    },
+    // No pino `redact` paths: they ran on every request line (~2% of a postback's CPU) and
+    // could never match, since the serializer below keeps no headers.
     serializers: {
       req: (request: LoggedRequest) => ({
         method: request.method,

@@ -13,10 +13,33 @@ export function isSensitiveName(name: string): boolean {
  * Never throws.
  */
 export function redactUrl(url: string, secrets: readonly string[] = []): string {
-  const mark = url.indexOf('?')
-  if (mark === -1) return redactPath(url, secrets)
-  return `${redactPath(url.slice(0, mark), secrets)}?${redactQueryString(url.slice(mark + 1), secrets)}`
+  const { path, query } = redactUrlParts(url, secrets)
+  return query === null ? path : `${path}?${query}`
 }
+
+/** A URL's path and query string (null without a `?`), each redacted as redactUrl does. */
+export function redactUrlParts(
+  url: string,
+  secrets: readonly string[] = [],
+): { path: string; query: string | null } {
+  // The request log line and the stored request both redact the URL a request arrived with, one
+  // after the other: the second is served from here.
+  if (last && last.url === url && sameList(last.secrets, secrets)) return last.parts
+  const mark = url.indexOf('?')
+  const parts =
+    mark === -1
+      ? { path: redactPath(url, secrets), query: null }
+      : {
+          path: redactPath(url.slice(0, mark), secrets),
+          query: redactQueryString(url.slice(mark + 1), secrets),
+        }
+  last = { url, secrets: [...secrets], parts }
+  return parts
+}
+
+let last:
+  | { url: string; secrets: readonly string[]; parts: { path: string; query: string | null } }
+  | undefined
 
 /** /a/b/c with any segment that holds a secret once decoded replaced. */
 export function redactPath(path: string, secrets: readonly string[] = []): string {

@@ -2,8 +2,8 @@ import type { FastifyRequest } from 'fastify'
 import {
   isSensitiveName,
   REDACTED,
-  redactPath,
   redactQueryString,
+  redactUrlParts,
   redactValues,
 } from '../http/redact.js'
 import type { PostbackLogEntry } from './log.js'
@@ -33,10 +33,8 @@ export function describeRequest(
   request: FastifyRequest,
   secrets: readonly string[],
 ): RequestRecord {
-  const mark = request.url.indexOf('?')
   // By decoded value too: %74est-secret, lower-case hex or + for a space are the same secret.
-  const path = redactPath(mark === -1 ? request.url : request.url.slice(0, mark), secrets)
-  const query = mark === -1 ? null : redactQueryString(request.url.slice(mark + 1), secrets)
+  const { path, query } = redactUrlParts(request.url, secrets)
   const headers: Record<string, string> = {}
   for (const name of STORED_HEADERS) {
     const value = request.headers[name]

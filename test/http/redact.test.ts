@@ -23,6 +23,12 @@ test('when the list of secrets is changed in place, then its new secret is redac
     redactValues('x first-secret-0123 second-secret-4567', secrets),
     'x [REDACTED] [REDACTED]',
   )
+  // The same URL redacted again after the change (the log line and the stored request do).
+  const url = '/api/postback?a=second-secret-4567&b=1'
+  secrets.pop()
+  assert.equal(redactUrl(url, secrets), url)
+  secrets.push('second-secret-4567')
+  assert.equal(redactUrl(url, secrets), '/api/postback?a=[REDACTED]&b=1')
   secrets.splice(0, 2, 'third-secret-8901')
   assert.equal(
     redactValues('first-secret-0123 third-secret-8901', secrets),
