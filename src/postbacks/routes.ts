@@ -158,16 +158,18 @@ export async function postbackRoutes(
       text === undefined ? null : redactValues(text, secrets)
     try {
       await withDeadline(
-        insertPostbackLog(db.pool, {
-          ...describeRequest(request, secrets),
-          network: redact(network),
-          statusCode: refusal.statusCode,
-          outcome: refusal.code,
-          message: refusal.message,
-          txId: redact(pickValue(params, txNames).value),
-          conversionId: null,
-          callerVerified: request.callerVerified,
-        }),
+        insertPostbackLog(
+          db.pool,
+          Object.assign(describeRequest(request, secrets), {
+            network: redact(network),
+            statusCode: refusal.statusCode,
+            outcome: refusal.code,
+            message: refusal.message,
+            txId: redact(pickValue(params, txNames).value),
+            conversionId: null,
+            callerVerified: request.callerVerified,
+          }),
+        ),
         REFUSAL_LOG_TIMEOUT_MS,
         databaseUnavailable,
       )
@@ -208,19 +210,26 @@ export async function postbackRoutes(
     let postback = parsePostback(params, profile, secrets)
     if (profile.reversalLink)
       postback = await deadline(linkReversal(db.pool, postback, profile.reversalLink))
-    const log = {
-      ...describeRequest(request, secrets),
+    // Object.assign, not { ...spread, more }: V8 (Node 20) builds a spread followed by more
+    // properties in its runtime, ~20k instructions each time, a few percent of a postback.
+    const log = Object.assign(describeRequest(request, secrets), {
       network: profile.name,
       callerVerified: true,
       warnings: fieldWarnings(params, profile),
-    }
+    })
     if (postback.test && !profile.creditTests)
       return answerTest(request, reply, profile, postback.txId, log)
     const policy = policyOf(profile, config, deliveries?.rules)
     const result = await recordInTime(postback, policy, log)
     if (result.deliveries > 0) deliveries?.wake()
     metrics.points(result.points < 0n ? 'reversed' : 'credited', profile.name, result.points)
-    return sendOutcome(request, reply, { ...result, txId: postback.txId }, profile)
+    const { outcome, conversionId, points, message } = result
+    return sendOutcome(
+      request,
+      reply,
+      { outcome, conversionId, points, message, txId: postback.txId },
+      profile,
+    )
   }
 
   /** A network's test postback: logged and acknowledged, never credited. */
@@ -236,14 +245,16 @@ export async function postbackRoutes(
   ) {
     const message = 'test postback (the network flagged it): logged, not credited'
     await deadline(
-      insertPostbackLog(db.pool, {
-        ...log,
-        statusCode: 200,
-        outcome: 'test',
-        message,
-        txId,
-        conversionId: null,
-      }),
+      insertPostbackLog(
+        db.pool,
+        Object.assign({}, log, {
+          statusCode: 200,
+          outcome: 'test',
+          message,
+          txId,
+          conversionId: null,
+        }),
+      ),
     )
     return sendOutcome(
       request,
