@@ -36,11 +36,10 @@ export function collectParams(rawUrl: string, received: unknown): Params {
     else params.set(name, [value])
   }
   const mark = rawUrl.indexOf('?')
-  if (mark !== -1)
-    for (const [name, value] of new URLSearchParams(rawUrl.slice(mark + 1))) add(name, value)
+  if (mark !== -1) readForm(rawUrl.slice(mark + 1), add)
 
   if (body instanceof FormBody) {
-    for (const [name, value] of new URLSearchParams(body.raw)) add(name, value)
+    readForm(body.raw, add)
   } else if (body !== undefined && body !== null) {
     if (typeof body !== 'object' || Array.isArray(body)) {
       throw new HttpError('INVALID_BODY', 'the JSON body must be an object of fields')
@@ -64,6 +63,29 @@ export function collectParams(rawUrl: string, received: unknown): Params {
     if (nested.length > 0) nestedFields.set(params, nested)
   }
   return params
+}
+
+// Nothing to decode (no escape, no + for a space, no surrogate to make well-formed): the pairs
+// are the text between & and =, as URLSearchParams would read them at a fraction of its cost.
+const NEEDS_DECODING = /[%+\uD800-\uDFFF]/
+
+/** name=value&... read exactly as URLSearchParams reads it (a leading ? dropped, empty pairs skipped). */
+function readForm(text: string, add: (name: string, value: string) => void): void {
+  if (NEEDS_DECODING.test(text)) {
+    for (const [name, value] of new URLSearchParams(text)) add(name, value)
+    return
+  }
+  let start = text.startsWith('?') ? 1 : 0
+  while (start <= text.length) {
+    let end = text.indexOf('&', start)
+    if (end === -1) end = text.length
+    if (end > start) {
+      const eq = text.indexOf('=', start)
+      if (eq === -1 || eq > end) add(text.slice(start, end), '')
+      else add(text.slice(start, eq), text.slice(eq + 1, end))
+    }
+    start = end + 1
+  }
 }
 
 /**
