@@ -1,7 +1,7 @@
 import 'dotenv/config'
 import { buildApp } from './app.js'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
-import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
+import { DeliveryRules, loadDeliveryRules, reloadDeliveryRules } from './delivery/rules.js'
 import { startConfiguredWorker } from './delivery/start.js'
 import { createLogger } from './http/logging.js'
 import { connectRedis } from './http/redis.js'
@@ -140,12 +140,7 @@ process.on('SIGHUP', async () => {
   } catch (error) {
     log.error(`networks not reloaded, keeping the previous ones: ${(error as Error).message}`)
   }
-  try {
-    deliveryRules.replace(await loadDeliveryRules(config))
-    log.info(`delivery rules reloaded: ${deliveryRules.size} rule(s)`)
-  } catch (error) {
-    log.error(`delivery rules not reloaded, keeping the previous ones: ${(error as Error).message}`)
-  }
+  await reloadDeliveryRules(deliveryRules, config, log)
 })
 // shutdown() never rejects: it logs its own failure and exits 1.
 process.on('SIGTERM', () => void shutdown('SIGTERM'))

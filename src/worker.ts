@@ -1,6 +1,6 @@
 import 'dotenv/config'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
-import { DeliveryRules, loadDeliveryRules } from './delivery/rules.js'
+import { DeliveryRules, loadDeliveryRules, reloadDeliveryRules } from './delivery/rules.js'
 import { startConfiguredWorker } from './delivery/start.js'
 import { createLogger } from './http/logging.js'
 import { createMetrics } from './metrics/metrics.js'
@@ -65,14 +65,7 @@ async function shutdown(signal: string) {
     process.exit(1)
   }
 }
-process.on('SIGHUP', async () => {
-  try {
-    loaded.replace(await loadDeliveryRules(config))
-    log.info(`delivery rules reloaded: ${loaded.size} rule(s)`)
-  } catch (error) {
-    log.error(`delivery rules not reloaded, keeping the previous ones: ${(error as Error).message}`)
-  }
-})
+process.on('SIGHUP', () => reloadDeliveryRules(loaded, config, log))
 // shutdown() never rejects: it logs its own failure and exits 1.
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import type { Logger } from 'pino'
 import { z } from 'zod'
 
 // Delivery rules say which conversion events are forwarded where: a tracker to daisy-chain to,
@@ -180,4 +181,14 @@ export async function loadDeliveryRules(config: RuleSettings): Promise<DeliveryR
     )
   }
   return rules
+}
+
+/** SIGHUP: re-reads DELIVERY_RULES_FILE; a bad file leaves the running rules in place. */
+export async function reloadDeliveryRules(rules: DeliveryRules, config: RuleSettings, log: Logger) {
+  try {
+    rules.replace(await loadDeliveryRules(config))
+    log.info(`delivery rules reloaded: ${rules.size} rule(s)`)
+  } catch (error) {
+    log.error(`delivery rules not reloaded, keeping the previous ones: ${(error as Error).message}`)
+  }
 }

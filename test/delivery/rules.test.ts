@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { renderDelivery } from '../../src/delivery/render.js'
-import { DeliveryRules, parseDeliveryRules } from '../../src/delivery/rules.js'
+import { DeliveryRules, parseDeliveryRules, reloadDeliveryRules } from '../../src/delivery/rules.js'
 import { createSender } from '../../src/delivery/send.js'
 import { blockedAddressReason } from '../../src/delivery/ssrf.js'
+import { capturingLogger } from '../helpers/logging.js'
 
 describe('delivery rules file', () => {
   test('names every problem with its rule and field', () => {
@@ -174,4 +178,27 @@ describe('SSRF guard', () => {
       await sender.close()
     }
   })
+})
+
+test('SIGHUP reload: a good file replaces the rules, a broken one keeps those running', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pbr-rules-'))
+  try {
+    const file = join(dir, 'deliveries.json')
+    const config = { DELIVERY_RULES_FILE: file, DELIVERY_MAX_ATTEMPTS: 25, DELIVERY_LEASE: 120_000 }
+    const rule = (name: string) => ({ name, on: ['credited'], url: 'https://app.example.com/h' })
+    const rules = new DeliveryRules()
+    const { logger, lines } = capturingLogger()
+
+    await writeFile(file, JSON.stringify({ rules: [rule('one'), rule('two')] }))
+    await reloadDeliveryRules(rules, config, logger)
+    assert.equal(rules.size, 2)
+
+    await writeFile(file, '{ "rules": [ broken')
+    await reloadDeliveryRules(rules, config, logger)
+    assert.equal(rules.size, 2, 'the running rules stay')
+    assert.match(lines(), /delivery rules reloaded: 2 rule\(s\)/)
+    assert.match(lines(), /delivery rules not reloaded, keeping the previous ones: /)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 })
