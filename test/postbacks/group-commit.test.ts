@@ -7,7 +7,7 @@ import { recordPostback } from '../../src/postbacks/record.js'
 import type { NetworkStatus } from '../../src/postbacks/transitions.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { silentLogger } from '../helpers/logging.js'
-import { logContext } from '../helpers/postbacks.js'
+import { approvalOf, logContext } from '../helpers/postbacks.js'
 
 // Group commit must be invisible: a batch gives every postback the outcome, and leaves the
 // database in the state, that applying the same postbacks one at a time would.
@@ -24,7 +24,7 @@ type Op = { tx: number; status: NetworkStatus; payout: string; user: number | nu
 
 function postbackOf(op: Op, network: string, prefix: string): Postback {
   const cents = Math.round(Number(op.payout) * 100) // test data only: whole cents
-  return {
+  return approvalOf({
     network,
     txId: `tx-${op.tx}`,
     offerId: 'offer-1',
@@ -33,14 +33,7 @@ function postbackOf(op: Op, network: string, prefix: string): Postback {
     status: op.status,
     networkStatus: op.status,
     userId: op.user === null ? null : `${prefix}-user-${op.user}`,
-    clickId: null,
-    currency: null,
-    subs: [null, null, null, null, null],
-    ip: null,
-    datetime: null,
-    reward: null,
-    test: false,
-  }
+  })
 }
 
 /** What a run left behind, with its own prefix taken out so two runs compare equal. */
