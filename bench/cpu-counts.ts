@@ -160,8 +160,8 @@ async function countInstructions(dir: string) {
 }
 
 // V8's collector, by function name. Whether its larger collections fall inside the measured
-// requests moves the total by up to ±8% from run to run of one build; the count outside the
-// collector held within 0.3%, so builds are best compared by that.
+// requests moved the total by up to 8% between runs of one build; the count outside the
+// collector held within 1.5%, so builds are best compared by that.
 const GC_FUNCTION =
   /v8::internal::(?:Heap::|Scavenge|MarkCompact|MinorMarkCompact|IncrementalMarking|ConcurrentMarking|Sweeper|Evacuat|RememberedSet|SlotSet|PretenuringHandler|MemoryAllocator)|Marking(?:Visitor|State|Worklist)|IteratePointers|heap::base::/
 
