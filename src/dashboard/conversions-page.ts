@@ -2,6 +2,7 @@ import { CONVERSION_STATUSES, type Conversion, type ConversionSearch } from '../
 import type { LedgerEntry } from '../ledger/rows.js'
 import type { LogEntry } from '../postback-log/rows.js'
 import type { Delivery } from './deliveries-data.js'
+import { answerBody } from './deliveries-page.js'
 import { explainOutcome } from './explain.js'
 import { formatTime, type Html, html, queryString } from './html.js'
 import { badge, confirmButton, type PageContext, page } from './layout.js'
@@ -58,7 +59,7 @@ ${items.length === pageSize && oldest ? html`<p class="pager"><a href="/dashboar
   )
 }
 
-type Event = { at: Date; kind: string; body: Html }
+type Event = { at: Date; kind: string; body: Html; failed?: boolean }
 
 /** Everything that happened to one conversion, in time order. */
 export function conversionPage(
@@ -83,8 +84,10 @@ export function conversionPage(
     ...deliveries.flatMap((d) =>
       d.attemptLog.map((a) => ({
         at: a.startedAt,
-        kind: 'delivery',
-        body: html`${d.rule} (${d.event}) attempt ${a.attempt}: ${a.statusCode ?? 'no answer'}${a.error ? ` · ${a.error}` : ''} · <a href="/dashboard/deliveries?state=${d.state === 'dead' ? 'dead' : 'failing'}">delivery #${d.id}</a> ${badge(d.state)}`,
+        // An attempt that failed says so in its own label, whatever became of the delivery.
+        kind: a.error === null ? 'delivered' : 'delivery failed',
+        failed: a.error !== null,
+        body: html`${d.rule} (${d.event}) attempt ${a.attempt}: ${a.statusCode ?? 'no answer'}${a.error ? ` · ${a.error}` : ''}${answerBody(a.responseExcerpt)} · <a href="/dashboard/deliveries?state=${d.state === 'dead' ? 'dead' : 'failing'}#delivery-${d.id}">delivery #${d.id}</a> ${badge(d.state)}`,
       })),
     ),
   ]
@@ -107,7 +110,7 @@ export function conversionPage(
 </div>
 ${c.status === 'held' ? reviewButtons(context.csrf, c) : ''}
 <h2>Timeline (UTC)</h2>
-<div class="card"><ol class="timeline">${events.map((e) => html`<li><span>${formatTime(e.at)}</span><span>${badge(e.kind)}</span><span>${e.body}</span></li>`)}</ol></div>`,
+<div class="card"><ol class="timeline">${events.map((e) => html`<li><span>${formatTime(e.at)}</span><span>${badge(e.kind, e.failed ? 500 : undefined)}</span><span>${e.body}</span></li>`)}</ol></div>`,
   )
 }
 

@@ -36,7 +36,7 @@ ${o.silent.map(
 <div class="tile"><div class="n">${o.credited}</div><div class="l">points credited</div></div>
 <div class="tile"><div class="n">${o.reversed}</div><div class="l">points reversed</div></div>
 <div class="tile"><div class="n"><a href="/dashboard/review">${o.held}</a></div><div class="l">held for review (now)</div></div>
-<div class="tile"><div class="n"><a href="/dashboard/deliveries">${o.deliveries.dead + o.deliveries.failing}</a></div><div class="l">delivery failures (${o.deliveries.dead} dead, ${o.deliveries.failing} retrying)</div></div>
+<div class="tile"><div class="n"><a href="/dashboard/deliveries${o.deliveries.dead > 0 ? '?state=dead' : ''}">${o.deliveries.dead + o.deliveries.failing}</a></div><div class="l">delivery failures (<a href="/dashboard/deliveries?state=dead" id="dead-deliveries">${o.deliveries.dead} dead</a>, <a href="/dashboard/deliveries?state=failing">${o.deliveries.failing} retrying</a>)</div></div>
 </div>
 <div class="card chart"><div class="legend"><span><i class="sw-ok"></i>accepted</span><span><i class="sw-bad"></i>refused</span><span>per ${o.period.bucketSeconds >= 3600 ? `${o.period.bucketSeconds / 3600} h` : `${o.period.bucketSeconds / 60} min`}, UTC</span></div>
 ${postbackChart(o.series, o.from, o.period.bucketSeconds)}</div>
