@@ -14,11 +14,14 @@ export type Recorder = (
   postback: Postback,
   policy: RecordPolicy,
   log: LogContext,
-  abandoned?: AbortSignal,
+  abandoned?: Abandoned,
 ) => Promise<RecordResult>
 
+/** Set once the caller has been answered; a flag, not an AbortSignal: it is read, never listened to. */
+export type Abandoned = { readonly aborted: boolean }
+
 type Waiting = BatchItem & {
-  abandoned: AbortSignal | undefined
+  abandoned: Abandoned | undefined
   resolve(result: RecordResult): void
   reject(error: unknown): void
 }

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
+import { createPlannerStats } from '../db/planner-stats.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
 import type { DeliveryRules } from '../delivery/rules.js'
 import { CODES, type ErrorCode } from '../http/codes.js'
@@ -73,24 +74,31 @@ export async function postbackRoutes(
   })
   // Group commit by default: on real PostgreSQL it shares commits and WAL flushes; on the
   // embedded database (one connection, statements run in WebAssembly) it saves statements.
+  // The writer's prepared statements plan from the statistics of the tables it grows.
+  const plannerStats = createPlannerStats(db.pool, app.log as unknown as Logger)
+  await plannerStats.analyzeUnknown()
+  app.addHook('onClose', () => plannerStats.idle())
   const record = createRecorder(db.pool, {
     windowMs: config.GROUP_COMMIT_WINDOW_MS,
     maxBatch: config.GROUP_COMMIT_MAX_BATCH,
     lanes:
       db.kind === 'embedded' ? 1 : Math.min(config.GROUP_COMMIT_LANES, config.DATABASE_POOL_MAX),
     log: app.log as unknown as Logger,
-    onBatch: metrics.batch,
+    onBatch: (size, fellBack) => {
+      metrics.batch(size, fellBack)
+      plannerStats.noteWrites(size)
+    },
   })
   const deadline = <T>(work: Promise<T>) =>
     withDeadline(work, config.POSTBACK_TIMEOUT_MS, databaseUnavailable)
   /** Records within the deadline; a postback still queued when it passes is dropped, not written. */
   const recordInTime: typeof record = (postback, policy, log) => {
-    const abandoned = new AbortController()
+    const abandoned = { aborted: false }
     return withDeadline(
-      record(postback, policy, log, abandoned.signal),
+      record(postback, policy, log, abandoned),
       config.POSTBACK_TIMEOUT_MS,
       () => {
-        abandoned.abort()
+        abandoned.aborted = true
         return databaseUnavailable()
       },
     )
