@@ -81,6 +81,20 @@ export const postbackLogAnswer = z.object({
         .describe(
           'values stored as sent but flagged, e.g. UNREPLACED_MACRO in sub2 (a macro in a field that decides a credit is refused instead)',
         ),
+      mismatchedPayout: decimal
+        .nullable()
+        .describe(
+          'a duplicate whose payout differs from the recorded conversion’s (not applied): the payout it sent; null otherwise',
+        ),
+      conversion: z
+        .object({
+          userId: z.string().nullable(),
+          offerId: z.string().nullable(),
+          payout: decimal.nullable().describe('as recorded; null for reward-only networks'),
+          currency: z.string().nullable(),
+        })
+        .nullable()
+        .describe('what the conversion this postback touched records now; null for refusals'),
     }),
   ),
   nextBefore,

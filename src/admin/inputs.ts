@@ -15,6 +15,12 @@ export const page = {
     .describe('`nextBefore` of the previous page'),
 }
 
+/** A yes/no query parameter: true or false (absent: false). */
+export const flag = z
+  .enum(['true', 'false'], 'must be true or false')
+  .default('false')
+  .transform((v) => v === 'true')
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
 const CONTROL = /[\u0000-\u001f\u007f]/
 

@@ -72,12 +72,17 @@ export async function listConversions(pool: Pool, filter: ConversionFilter, page
   }
 }
 
-export type PostbackFilter = { outcome?: string; network?: string }
+export type PostbackFilter = { outcome?: string; network?: string; payoutMismatch?: boolean }
 
 export async function listPostbacks(pool: Pool, filter: PostbackFilter, page: Page) {
   const entries = await listLog(
     pool,
-    { outcome: filter.outcome, network: filter.network, before: page.before },
+    {
+      outcome: filter.outcome,
+      network: filter.network,
+      payoutMismatch: filter.payoutMismatch,
+      before: page.before,
+    },
     page.limit,
   )
   return {
@@ -105,6 +110,8 @@ function logEntryAnswer(entry: LogEntry) {
     conversionId: entry.conversionId,
     callerVerified: entry.callerVerified,
     warnings: entry.warnings,
+    mismatchedPayout: entry.mismatchedPayout,
+    conversion: entry.conversion,
   }
 }
 

@@ -25,7 +25,7 @@ import {
   statsAnswer,
   userAnswer,
 } from './answers.js'
-import { id, localTime, name, page, timeZone } from './inputs.js'
+import { flag, id, localTime, name, page, timeZone } from './inputs.js'
 import { adminNetworkRoutes } from './network-routes.js'
 import { adminOperationRoutes } from './operations-routes.js'
 import { getUser, listConversions, listPostbacks, reviewAnswerOf, upsertOffer } from './queries.js'
@@ -102,6 +102,9 @@ export async function adminRoutes(
           ...page,
           outcome: name.optional().describe('an outcome or error code, e.g. BAD_SECRET'),
           network: name.optional(),
+          payoutMismatch: flag.describe(
+            'true: only duplicates whose payout differs from the recorded conversion’s',
+          ),
         }),
         response: { 200: jsonResponse('OK', postbackLogAnswer), ...ADMIN_REFUSALS },
       },

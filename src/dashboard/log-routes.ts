@@ -17,6 +17,11 @@ const logQuery = z.object({
   tx: filterText,
   user: filterText,
   period: z.enum(['1h', '24h', '7d', '30d', 'all']).default('7d'),
+  // The checkbox: '1' when ticked, absent (or anything else) otherwise.
+  mismatch: z
+    .unknown()
+    .optional()
+    .transform((v) => (v === '1' ? ('1' as const) : undefined)),
   before: id.optional(),
   after: id.optional(),
   notice,

@@ -20,6 +20,8 @@ export type Overview = {
   credited: string
   reversed: string
   held: number
+  /** Refused postbacks networks sent in the period: later replayed and accepted, or not (yet). */
+  refusals: { replayed: number; outstanding: number }
   deliveries: { dead: number; failing: number }
   silent: { network: string; previous23Hours: number }[]
 }
@@ -54,6 +56,17 @@ export async function loadOverview(pool: Pool, period: Period, now: Date): Promi
      FROM ledger_entries WHERE created_at >= $1 AND created_at < $2`,
     range,
   )
+  // The operator's replays are rows of their own (replay_of): only the networks' requests count.
+  const refusals = await pool.query<{ replayed: number; outstanding: number }>(
+    `SELECT count(*) FILTER (WHERE a.id IS NOT NULL)::int AS replayed,
+            count(*) FILTER (WHERE a.id IS NULL)::int AS outstanding
+     FROM postback_log l
+     LEFT JOIN LATERAL (SELECT r.id FROM postback_log r
+                        WHERE r.replay_of = l.id AND r.status_code < 400 LIMIT 1) a ON true
+     WHERE l.received_at >= $1 AND l.received_at < $2 AND l.status_code >= 400
+       AND l.replay_of IS NULL`,
+    range,
+  )
   const held = await pool.query<{ count: number }>(
     "SELECT count(*)::int AS count FROM conversions WHERE status = 'held'",
   )
@@ -76,6 +89,7 @@ export async function loadOverview(pool: Pool, period: Period, now: Date): Promi
     credited: points.rows[0]?.credited ?? '0',
     reversed: points.rows[0]?.reversed ?? '0',
     held: held.rows[0]?.count ?? 0,
+    refusals: refusals.rows[0] ?? { replayed: 0, outstanding: 0 },
     deliveries: await deliveryCounts(pool),
     silent: alerts
       .filter((alert) => alert.kind === 'silent')

@@ -33,6 +33,7 @@ ${o.silent.map(
 )}
 <div class="tiles">
 <div class="tile"><div class="n">${total}</div><div class="l">postbacks (${refused} refused)</div></div>
+<div class="tile" id="refusals"><div class="n"><a href="/dashboard/postbacks?outcome=refused&amp;period=${o.period.key}">${o.refusals.outstanding}</a></div><div class="l">refusals outstanding (${o.refusals.replayed} replayed and accepted since)</div></div>
 <div class="tile"><div class="n">${o.credited}</div><div class="l">points credited</div></div>
 <div class="tile"><div class="n">${o.reversed}</div><div class="l">points reversed</div></div>
 <div class="tile"><div class="n"><a href="/dashboard/review">${o.held}</a></div><div class="l">held for review (now)</div></div>

@@ -15,7 +15,8 @@ export function renderEntry(
 <summary><span class="when">${formatTime(entry.receivedAt)}</span>
 <span>${entry.network ?? '—'}</span>
 <span class="outcome">${badge(entry.outcome, entry.statusCode)} <span class="muted small">${entry.statusCode}</span></span>
-<span class="small what">${entry.acceptedReplay ? html`<span class="badge ok">replayed: #${entry.acceptedReplay.id}</span> ` : ''}${entry.replayOf ? html`<span class="badge">replay of #${entry.replayOf}</span> ` : ''}${entry.warnings.length > 0 ? html`<span class="badge warn">${entry.warnings.length} warning${entry.warnings.length > 1 ? 's' : ''}</span> ` : ''}${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
+${conversionColumns(entry)}
+<span class="small what">${entry.mismatchedPayout !== null ? html`<span class="badge bad mismatch">payout mismatch: sent ${entry.mismatchedPayout}, recorded ${entry.conversion?.payout ?? '—'}</span> ` : ''}${entry.acceptedReplay ? html`<span class="badge ok">replayed: #${entry.acceptedReplay.id}</span> ` : ''}${entry.replayOf ? html`<span class="badge">replay of #${entry.replayOf}</span> ` : ''}${entry.warnings.length > 0 ? html`<span class="badge warn">${entry.warnings.length} warning${entry.warnings.length > 1 ? 's' : ''}</span> ` : ''}${entry.txId ? html`<code>${entry.txId}</code> · ` : ''}<span class="muted">${explanation.summary}</span></span></summary>
 <div class="body">
 <div class="explain${refused ? ' bad' : ''}"><strong>${explanation.summary}</strong>
 ${explanation.details.filter(Boolean).map((line) => html`<div>${line}</div>`)}
@@ -37,6 +38,15 @@ ${entry.replayOf ? html`<p class="small">Replay of <a href="/dashboard/postbacks
 ${replayControls(entry, csrf)}
 <p class="small"><a href="/dashboard/postbacks/${entry.id}">Permalink</a></p></div>
 </div></div></details>`
+}
+
+/** User, offer and payout as the conversion records them; dashes for a refusal (none). */
+function conversionColumns(entry: LogEntry): Html {
+  const c = entry.conversion
+  const payout = c?.payout ? `${c.payout}${c.currency ? ` ${c.currency}` : ''}` : '—'
+  return html`<span class="col" data-col="user">${c?.userId ? html`<a href="/dashboard/users?user=${encodeURIComponent(c.userId)}">${c.userId}</a>` : '—'}</span>
+<span class="col" data-col="offer">${c?.offerId ?? '—'}</span>
+<span class="col num" data-col="payout">${payout}</span>`
 }
 
 function replayControls(entry: LogEntry, csrf: string): Html | string {

@@ -31,6 +31,8 @@ export type LogQuery = {
   tx?: string
   user?: string
   period: string
+  /** '1': only duplicates whose payout differs from the recorded conversion's. */
+  mismatch?: '1'
   before?: string
 }
 
@@ -47,6 +49,7 @@ export function filterOf(query: LogQuery, now: Date): LogFilter {
     userId: query.user,
     since: seconds ? new Date(now.getTime() - seconds * 1000) : undefined,
     before: query.before,
+    payoutMismatch: query.mismatch === '1',
   }
 }
 
@@ -63,6 +66,7 @@ export function postbacksPage(
     tx: query.tx,
     user: query.user,
     period: query.period,
+    mismatch: query.mismatch,
   }
   const live = !query.before
   const newest = entries[0]?.id ?? '0'
@@ -85,9 +89,11 @@ export function postbacksPage(
       ['30d', 'last 30 days'],
       ['all', 'all time'],
     ])}</label>
+<label class="check"><input type="checkbox" name="mismatch" value="1"${query.mismatch ? html` checked` : ''}> Payout mismatch only</label>
 <button type="submit">Filter</button>
 </form>
 <p class="live" id="live-status">${live ? 'live: new postbacks appear at the top' : html`older entries · <a href="/dashboard/postbacks${queryString(filters)}">back to the newest (live)</a>`}</p>
+<div class="entry-head" aria-hidden="true"><span>Received (UTC)</span><span>Network</span><span>Outcome</span><span>User</span><span>Offer</span><span>Payout</span><span></span></div>
 <div class="entries"${live ? html` data-live-src="/dashboard/postbacks/rows${queryString(filters) || '?'}" data-after="${newest}"` : ''}>
 ${entries.length === 0 ? html`<p class="card muted" id="no-entries">No postbacks match these filters${query.user ? ' (a user is found through their conversions: search refused postbacks by tx id)' : ''}.</p>` : ''}
 ${entries.map((entry) => renderEntry(entry, context.csrf))}

@@ -16,6 +16,8 @@ export type LogFilter = {
   after?: string
   /** Only the requests networks sent: no operator replays (rows with replay_of). */
   originalsOnly?: boolean
+  /** Only repeats not applied because their payout differs from the recorded one. */
+  payoutMismatch?: boolean
 }
 
 /**
@@ -38,7 +40,7 @@ export async function listLog(
        AND ($6::timestamptz IS NULL OR l.received_at >= $6)
        AND ($7::bigint IS NULL OR l.id < $7::bigint)
        AND ($8::bigint IS NULL OR l.id > $8::bigint)
-       AND (NOT $9::bool OR l.replay_of IS NULL)
+       AND (NOT $9::bool OR l.replay_of IS NULL)${filter.payoutMismatch ? '\n       AND l.mismatched_payout IS NOT NULL' : ''}
      ORDER BY l.id ${order === 'oldest-first' ? 'ASC' : 'DESC'} LIMIT $10`,
     [
       filter.network ?? null,

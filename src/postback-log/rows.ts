@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseRow } from '../db/row-schema.js'
+import { normalizeDecimal } from '../ledger/decimal.js'
 import type { LogWarning } from '../postbacks/log.js'
 
 // The postback_log table as every reader sees it: the admin API (JSON), the dashboard (HTML),
@@ -32,12 +33,20 @@ export const postbackLogRowSchema = z.object({
   warnings: z
     .array(z.object({ field: z.string(), code: z.string(), message: z.string() }))
     .nullable(),
+  mismatched_payout: z.string().nullable(),
 })
 
-/** With the row's first accepted replay, if any (a LEFT JOIN, so both or neither). */
+/**
+ * With the row's first accepted replay, if any (a LEFT JOIN, so both or neither), and who, what
+ * and how much its conversion records (a LEFT JOIN too: refusals have no conversion).
+ */
 const logEntryRowSchema = postbackLogRowSchema.extend({
   accepted_replay_id: bigintId.nullable(),
   accepted_replay_outcome: optional,
+  conversion_user_id: optional,
+  conversion_offer_id: optional,
+  conversion_payout: optional,
+  conversion_currency: optional,
 })
 
 /**
@@ -46,9 +55,12 @@ const logEntryRowSchema = postbackLogRowSchema.extend({
  */
 export const LOG_SELECT = `SELECT l.id, l.received_at, l.network, l.method, l.path, l.query, l.body,
   l.headers, l.source_ip, l.status_code, l.outcome, l.message, l.tx_id, l.conversion_id,
-  l.replay_of, l.replayed_by, l.caller_verified, l.warnings,
-  a.id AS accepted_replay_id, a.outcome AS accepted_replay_outcome
+  l.replay_of, l.replayed_by, l.caller_verified, l.warnings, l.mismatched_payout::text,
+  a.id AS accepted_replay_id, a.outcome AS accepted_replay_outcome,
+  c.user_id AS conversion_user_id, c.offer_id AS conversion_offer_id,
+  c.payout::text AS conversion_payout, c.currency AS conversion_currency
   FROM postback_log l
+  LEFT JOIN conversions c ON c.id = l.conversion_id
   LEFT JOIN LATERAL (SELECT r.id, r.outcome FROM postback_log r
                      WHERE r.replay_of = l.id AND r.status_code = 200
                      ORDER BY r.id LIMIT 1) a ON true`
@@ -80,6 +92,21 @@ export type LogEntry = {
   warnings: LogWarning[]
   /** The first later replay of this row that was accepted: replaying again would change nothing. */
   acceptedReplay: { id: string; outcome: string } | null
+  /**
+   * A repeat answered as a duplicate whose payout differs from the recorded one (not applied):
+   * the payout it sent. Null on every other row.
+   */
+  mismatchedPayout: string | null
+  /** What the conversion this row touched records now; null when it touched none (refusals). */
+  conversion: ConversionSummary | null
+}
+
+/** Payout null: a reward-only network sent points only. */
+export type ConversionSummary = {
+  userId: string | null
+  offerId: string | null
+  payout: string | null
+  currency: string | null
 }
 
 /** A row selected with LOG_SELECT, checked and mapped; a RowShapeError names the column that does not fit. */
@@ -108,5 +135,17 @@ export function toLogEntry(raw: unknown): LogEntry {
       row.accepted_replay_id !== null && row.accepted_replay_outcome !== null
         ? { id: row.accepted_replay_id, outcome: row.accepted_replay_outcome }
         : null,
+    mismatchedPayout: decimalOrNull(row.mismatched_payout),
+    conversion:
+      row.conversion_id === null
+        ? null
+        : {
+            userId: row.conversion_user_id,
+            offerId: row.conversion_offer_id,
+            payout: decimalOrNull(row.conversion_payout),
+            currency: row.conversion_currency,
+          },
   }
 }
+
+const decimalOrNull = (text: string | null) => (text === null ? null : normalizeDecimal(text))

@@ -161,6 +161,7 @@ export async function writePlan(db: Pool | PoolClient, plan: BatchPlan): Promise
         message: decision.message,
         txId: row.txId,
         conversionId: row.id,
+        mismatchedPayout: decision.mismatchedPayout ?? null,
       },
     })),
   )

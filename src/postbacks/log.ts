@@ -24,6 +24,8 @@ export type PostbackLogEntry = {
   replayedBy?: string | null
   /** Values kept as sent that look wrong (an unreplaced macro in sub2 ...). */
   warnings?: readonly LogWarning[] | null
+  /** A repeat not applied because its payout differs from the recorded one: the payout it sent. */
+  mismatchedPayout?: string | null
 }
 
 /** A value stored as sent but flagged: same shape as a refusal's field problem. */
@@ -84,6 +86,7 @@ export const LOG_COLUMNS: readonly {
           )
         : null,
   },
+  { name: 'mismatched_payout', type: 'numeric', value: (e) => e.mismatchedPayout ?? null },
 ]
 
 const INSERT_LOG = `INSERT INTO postback_log (${LOG_COLUMNS.map((c) => c.name).join(', ')})

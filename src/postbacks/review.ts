@@ -28,11 +28,13 @@ export function withMismatch(
   p: Postback,
 ): Decision {
   const differences: string[] = []
+  let mismatchedPayout: string | undefined
   if (
     p.payout !== null &&
     existing.payout !== null &&
     compareDecimals(p.payout, existing.payout) !== 0
   ) {
+    mismatchedPayout = p.payout
     differences.push(
       `payout ${p.payout} differs from the recorded ${normalizeDecimal(existing.payout)}`,
     )
@@ -46,5 +48,6 @@ export function withMismatch(
   return {
     ...decision,
     message: `${decision.message}; MISMATCH: ${differences.join('; ')} (not applied)`,
+    ...(mismatchedPayout === undefined ? {} : { mismatchedPayout }),
   }
 }

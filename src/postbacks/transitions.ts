@@ -21,6 +21,8 @@ export type Decision = {
   money: 'credit' | 'reverse' | 'none'
   outcome: Outcome
   message: string
+  /** A repeat that was not applied because its payout differs from the recorded one: what it sent. */
+  mismatchedPayout?: string
 }
 
 const NO_USER = 'no user_id (or sub1) was sent: recorded without crediting anyone'

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { RowShapeError } from '../../src/db/row-schema.js'
+import { normalizeDecimal } from '../../src/ledger/decimal.js'
 import { buildProfile, defaultProfile } from '../../src/networks/profile.js'
 import { NetworkRegistry } from '../../src/networks/registry.js'
 import { loadDoctorRows } from '../../src/operations/doctor/run.js'
@@ -76,9 +77,12 @@ const fields = (extra: Record<string, string> = {}) => ({
 /** The log as stored, mapped here by hand: the oracle every read path is compared with. */
 async function storedEntries(): Promise<LogEntry[]> {
   const { rows } = await testDb.db.pool.query(
-    `SELECT id::text, received_at, network, method, path, query, body, headers, source_ip,
-            status_code, outcome, message, tx_id, conversion_id::text, replay_of::text,
-            replayed_by, caller_verified, warnings FROM postback_log ORDER BY id`,
+    `SELECT l.id::text, l.received_at, l.network, l.method, l.path, l.query, l.body, l.headers,
+            l.source_ip, l.status_code, l.outcome, l.message, l.tx_id, l.conversion_id::text,
+            l.replay_of::text, l.replayed_by, l.caller_verified, l.warnings,
+            l.mismatched_payout::text, c.user_id AS c_user, c.offer_id AS c_offer,
+            c.payout::text AS c_payout, c.currency AS c_currency
+     FROM postback_log l LEFT JOIN conversions c ON c.id = l.conversion_id ORDER BY l.id`,
   )
   return rows.map((row, _, all) => {
     const accepted = all.find((r) => r.replay_of === row.id && r.status_code === 200)
@@ -102,6 +106,13 @@ async function storedEntries(): Promise<LogEntry[]> {
       callerVerified: row.caller_verified,
       warnings: row.warnings ?? [],
       acceptedReplay: accepted ? { id: accepted.id, outcome: accepted.outcome } : null,
+      mismatchedPayout: row.mismatched_payout && normalizeDecimal(row.mismatched_payout),
+      conversion: row.conversion_id && {
+        userId: row.c_user,
+        offerId: row.c_offer,
+        payout: row.c_payout && normalizeDecimal(row.c_payout),
+        currency: row.c_currency,
+      },
     }
   })
 }
