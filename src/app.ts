@@ -4,6 +4,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { adminRoutes } from './admin/routes.js'
+import { bulkAdminRoutes } from './bulk/admin-routes.js'
+import { BulkRunner } from './bulk/runner.js'
 import type { Config } from './config.js'
 import { dashboardRoutes } from './dashboard/routes.js'
 import type { Database } from './db/database.js'
@@ -97,8 +99,19 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   if (config.METRICS_TOKEN)
     await app.register(metricsRoutes, { metrics, token: config.METRICS_TOKEN, throttle })
   if (config.ADMIN_TOKEN) {
+    // Bulk replays and retries run in this process's background; closing the app stops them
+    // after their current step (left interrupted, resumable).
+    const bulk = new BulkRunner({
+      pool: deps.db.pool,
+      config,
+      networks,
+      deliveries,
+      logger: deps.logger,
+    })
+    app.addHook('onClose', () => bulk.close())
     const options = {
       db: deps.db,
+      bulk,
       token: config.ADMIN_TOKEN,
       networks,
       baseUrl: baseUrl(config),
@@ -108,6 +121,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     }
     await app.register(adminRoutes, options)
     await app.register(deliveryAdminRoutes, options)
+    await app.register(bulkAdminRoutes, options)
     // The operator dashboard (/dashboard): signs in with the same token.
     await app.register(dashboardRoutes, { ...options, config })
   }

@@ -146,6 +146,20 @@ const SAMPLES: Record<string, Request> = {
   'GET /admin/deliveries/{id}': { url: '/admin/deliveries/1' },
   'GET /admin/conversions/{id}/deliveries': { url: '/admin/conversions/1/deliveries' },
   'POST /admin/deliveries/{id}/retry': { method: 'POST', url: '/admin/deliveries/1/retry' },
+  'GET /admin/postbacks/bulk-replay': { url: '/admin/postbacks/bulk-replay?network=none' },
+  'POST /admin/postbacks/bulk-replay': {
+    method: 'POST',
+    url: '/admin/postbacks/bulk-replay',
+    payload: { network: 'none' },
+  },
+  'GET /admin/deliveries/bulk-retry': { url: '/admin/deliveries/bulk-retry?rule=none' },
+  'POST /admin/deliveries/bulk-retry': {
+    method: 'POST',
+    url: '/admin/deliveries/bulk-retry',
+    payload: { rule: 'none' },
+  },
+  'GET /admin/bulk-runs/{id}': { url: '/admin/bulk-runs/1' },
+  'POST /admin/bulk-runs/{id}/resume': { method: 'POST', url: '/admin/bulk-runs/1/resume' },
 }
 
 /** Every operation of the document with this tag, as `METHOD /path`. */
@@ -402,6 +416,51 @@ test('CSV export and manual adjustment answers match the document', async () => 
   assert.equal(reused.json().code, 'REFERENCE_USED')
 })
 
+test('bulk replay and bulk retry answers match the document: previews, runs, their progress, resume', async () => {
+  await t.app.inject({ url: postbackUrl({ offer_id: '7', payout: '1' }) }) // refused: no tx_id
+  const preview = await admin({ url: '/admin/postbacks/bulk-replay?outcome=MISSING_FIELD' })
+  assert.ok(preview.json().matching > 0)
+  const replay = await admin({
+    method: 'POST',
+    url: '/admin/postbacks/bulk-replay',
+    payload: { outcome: 'MISSING_FIELD', from: '2000-01-01', tz: 'Europe/Berlin', limit: 5 },
+  })
+  assert.equal(replay.statusCode, 200)
+  const progress = () => admin({ url: `/admin/bulk-runs/${replay.json().id}` })
+  await eventually(progress, (run) => run.json().state === 'done')
+  const { counts } = (await progress()).json()
+  assert.ok(counts.refused >= 1 && counts.refused === counts.processed, 'replayed, refused again')
+  const resume = (id: string) => admin({ method: 'POST', url: `/admin/bulk-runs/${id}/resume` })
+  assert.equal((await resume(replay.json().id)).json().code, 'BULK_RUN_FINISHED')
+  assert.equal((await resume('99999999')).json().code, 'BULK_RUN_NOT_FOUND')
+  assert.equal((await admin({ url: '/admin/bulk-runs/99999999' })).statusCode, 404)
+  assert.equal((await admin({ url: '/admin/deliveries/bulk-retry' })).statusCode, 200)
+
+  // A run of each kind that another process is working on (its heartbeat is fresh).
+  const { rows } = await t.testDb.db.pool.query<{ id: string }>(
+    `INSERT INTO bulk_runs (kind, filter, state, started_by, owner, up_to_id, cap)
+     VALUES ('replay', '{}', 'running', 'elsewhere', 'other', 0, 1),
+            ('retry', '{}', 'running', 'elsewhere', 'other', 0, 1),
+            ('replay', '{}', 'interrupted', 'before', NULL, 0, 1)
+     RETURNING id::text`,
+  )
+  for (const url of ['/admin/postbacks/bulk-replay', '/admin/deliveries/bulk-retry']) {
+    const busy = await admin({ method: 'POST', url, payload: {} })
+    assert.equal(busy.json().code, 'BULK_RUN_ACTIVE', url)
+  }
+  assert.equal((await resume(rows[2]?.id ?? '')).json().code, 'BULK_RUN_ACTIVE')
+  await t.testDb.db.pool.query(`UPDATE bulk_runs SET state = 'interrupted' WHERE owner = 'other'`)
+  const resumed = await resume(rows[0]?.id ?? '')
+  assert.equal(resumed.statusCode, 200)
+  await eventually(
+    () => admin({ url: `/admin/bulk-runs/${rows[0]?.id}` }),
+    (run) => run.json().state === 'done',
+  )
+  await t.testDb.db.pool.query(`UPDATE bulk_runs SET state = 'done' WHERE state <> 'done'`)
+  const retry = await admin({ method: 'POST', url: '/admin/deliveries/bulk-retry', payload: {} })
+  assert.equal(retry.statusCode, 200)
+})
+
 test('reward-only conversions (no payout, no offer id) and their review match the document', async () => {
   // Tapjoy sends points only; TheoremReach a payout but no offer id (held above MAX_PAYOUT).
   const config = testConfig({ POSTBACK_SECRET: SECRET, ADMIN_TOKEN, MAX_PAYOUT: '100' })
@@ -509,6 +568,21 @@ test('every admin route refuses a bad parameter or body with a 400 naming the fi
     'GET /admin/conversions/{id}/deliveries': [{ url: '/admin/conversions/abc/deliveries' }, 'id'],
     'POST /admin/deliveries/{id}/retry': [
       { method: 'POST', url: '/admin/deliveries/abc/retry' },
+      'id',
+    ],
+    'GET /admin/postbacks/bulk-replay': [{ url: '/admin/postbacks/bulk-replay?limit=0' }, 'limit'],
+    'POST /admin/postbacks/bulk-replay': [
+      { method: 'POST', url: '/admin/postbacks/bulk-replay', payload: { from: 'today' } },
+      'from',
+    ],
+    'GET /admin/deliveries/bulk-retry': [{ url: '/admin/deliveries/bulk-retry?tz=Mars' }, 'tz'],
+    'POST /admin/deliveries/bulk-retry': [
+      { method: 'POST', url: '/admin/deliveries/bulk-retry', payload: { event: 'lost' } },
+      'event',
+    ],
+    'GET /admin/bulk-runs/{id}': [{ url: '/admin/bulk-runs/abc' }, 'id'],
+    'POST /admin/bulk-runs/{id}/resume': [
+      { method: 'POST', url: '/admin/bulk-runs/abc/resume' },
       'id',
     ],
   }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import type { BulkRunner } from '../bulk/runner.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
@@ -19,6 +20,8 @@ export type DashboardOptions = {
   networks: NetworkRegistry
   baseUrl: string
   deliveries: DeliveryHooks
+  /** Bulk replays and retries (the admin API starts them through the same runner). */
+  bulk: BulkRunner
   /** Wrong tokens per source address, shared with the admin API: 429 after too many. */
   throttle?: AuthThrottle
 }

@@ -215,6 +215,25 @@ export const CODES = {
     action: 'Check the id (GET /admin/deliveries lists them).',
     on: ['admin'],
   },
+  BULK_RUN_ACTIVE: {
+    status: 409,
+    title: 'a bulk run of this kind is already running',
+    action:
+      'Follow the running one (GET /admin/bulk-runs/:id, or the dashboard page it links to); start again once it is done. One bulk replay and one bulk retry run at a time, so no row is handled twice.',
+    on: ['admin', 'dashboard'],
+  },
+  BULK_RUN_NOT_FOUND: {
+    status: 404,
+    title: 'no bulk run has this id',
+    action: 'Check the id: the answer that started the run gives it.',
+    on: ['admin', 'dashboard'],
+  },
+  BULK_RUN_FINISHED: {
+    status: 409,
+    title: 'the bulk run is done: there is nothing to resume',
+    action: 'Start a new run (its preview shows what is left).',
+    on: ['admin', 'dashboard'],
+  },
   NOT_DEAD: {
     status: 409,
     title: 'only dead deliveries can be retried',
