@@ -87,14 +87,12 @@ try {
   await page.fill('input[name=token]', ADMIN_TOKEN)
   await page.click('button[type=submit]')
   await page.waitForURL(`${base}/dashboard`)
-  const links = await page
-    .locator('header nav a')
-    .evaluateAll((anchors) =>
-      anchors.map((a) => ({
-        href: (a as HTMLAnchorElement).getAttribute('href') ?? '',
-        label: a.textContent ?? '',
-      })),
-    )
+  const links = await page.locator('header nav a').evaluateAll((anchors) =>
+    anchors.map((a) => ({
+      href: (a as HTMLAnchorElement).getAttribute('href') ?? '',
+      label: a.textContent ?? '',
+    })),
+  )
   for (const { href, label } of links) {
     await page.goto(`${base}${href}`)
     const name = href.replace(/^\/dashboard\/?/, '') || 'overview'
