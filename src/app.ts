@@ -122,8 +122,10 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     await app.register(adminRoutes, options)
     await app.register(deliveryAdminRoutes, options)
     await app.register(bulkAdminRoutes, options)
-    // The operator dashboard (/dashboard): signs in with the same token.
+    // The operator dashboard (/dashboard): signs in with the same token. The bare address is
+    // where a first visit lands: it leads there.
     await app.register(dashboardRoutes, { ...options, config })
+    app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/dashboard', 302))
   }
   return app
 }

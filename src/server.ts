@@ -3,6 +3,7 @@ import { buildApp } from './app.js'
 import { loadConfigOrExit, openMigratedDatabase } from './bootstrap.js'
 import { DeliveryRules, loadDeliveryRules, reloadDeliveryRules } from './delivery/rules.js'
 import { startConfiguredWorker } from './delivery/start.js'
+import { localUrl } from './http/local-url.js'
 import { createLogger } from './http/logging.js'
 import { connectRedis } from './http/redis.js'
 import { reloadTlsCertificate } from './http/tls.js'
@@ -76,6 +77,11 @@ try {
   await db.close().catch(() => {})
   process.exit(1)
 }
+const local = localUrl(app.server.address(), Boolean(config.TLS_CERT_FILE && config.TLS_KEY_FILE))
+const dashboard = config.ADMIN_TOKEN
+  ? `dashboard: ${local}/dashboard (sign in with ADMIN_TOKEN)`
+  : 'dashboard off: set ADMIN_TOKEN (16 characters or more) to turn on the dashboard and the admin API'
+log.info(dashboard)
 log.info({ startupMs: Math.round(performance.now() - startedAt) }, 'ready')
 const watchdog = config.WATCHDOG_ENABLED
   ? startWatchdog({
@@ -98,7 +104,7 @@ const retention =
     : undefined
 if (process.stderr.isTTY) {
   // For the operator at a terminal only: structured logs never carry the secret.
-  process.stderr.write(startupBanner(config, secrets[0] ?? '', generated))
+  process.stderr.write(startupBanner(config, secrets[0] ?? '', generated, dashboard))
 }
 
 let stopping = false

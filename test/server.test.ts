@@ -22,6 +22,9 @@ test('the server starts, migrates, serves /readyz and logs which database it use
       : /"msg":"database: embedded PGlite at /
     assert.match(server.output(), expected)
     assert.match(server.output(), /"msg":"migrations: \d+ applied"/)
+    // No ADMIN_TOKEN: the startup output says why there is no dashboard, and / leads nowhere.
+    assert.match(server.output(), /"msg":"dashboard off: set ADMIN_TOKEN /)
+    assert.equal((await fetch(`${server.url}/`, { redirect: 'manual' })).status, 404)
   } finally {
     await server.stop()
   }

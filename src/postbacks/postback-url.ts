@@ -32,7 +32,12 @@ export function curlExample(config: UrlSettings, secret: string): string {
 }
 
 /** What an operator at a terminal needs to wire up a network, printed once at startup. */
-export function startupBanner(config: UrlSettings, secret: string, generated: boolean): string {
+export function startupBanner(
+  config: UrlSettings,
+  secret: string,
+  generated: boolean,
+  dashboard: string,
+): string {
   const origin = generated
     ? 'the secret was generated on first start and is kept in the database; set POSTBACK_SECRET to choose your own'
     : 'the secret comes from POSTBACK_SECRET'
@@ -43,6 +48,7 @@ export function startupBanner(config: UrlSettings, secret: string, generated: bo
     "  Replace each {macro} with your network's macro. Send a test postback:",
     `    ${curlExample(config, secret)}`,
     '  Print this again with: npm run cli -- url',
+    `  ${dashboard}`,
     '',
   ].join('\n')
 }

@@ -19,6 +19,14 @@ before(async () => {
 })
 after(() => t.close())
 
+test('the bare address leads to the dashboard', async () => {
+  const response = await t.app.inject({ url: '/' })
+  assert.equal(response.statusCode, 302)
+  assert.equal(response.headers.location, '/dashboard')
+  const signedIn = await t.app.inject({ url: response.headers.location, headers: { cookie } })
+  assert.equal(signedIn.statusCode, 200)
+})
+
 test('a tampered, foreign or expired session cookie leads back to the sign-in form', async () => {
   const [expires, id] = cookie.split('=')[1]?.split('.') ?? []
   const foreign = new DashboardAuth('another-admin-token-0123456789').issue()
