@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Writable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
 
 /** What a command run reads its settings from and writes its answer and diagnostics to. */
 export type CliIO = {
@@ -8,12 +8,18 @@ export type CliIO = {
   stdout: Writable
   /** Diagnostics, progress and logs. */
   stderr: Writable & { isTTY?: boolean }
+  /** Answers to questions (a confirmation), asked only when it is a terminal. */
+  stdin?: Readable & { isTTY?: boolean }
 }
 
 export const PROCESS_IO: CliIO = {
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
+  // Looked up when a command asks: opening process.stdin earlier is work most commands skip.
+  get stdin() {
+    return process.stdin
+  },
 }
 
 // The process's environment and streams, unless a run says otherwise (tests run commands

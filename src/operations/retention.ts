@@ -11,6 +11,8 @@ export type RetentionSettings = {
   /** Anonymize stored IP addresses older than this many days (postback_log and conversions). */
   anonymizeIpDays?: number
   batchSize?: number
+  /** Count what would be deleted and anonymized; change nothing (the watermarks included). */
+  dryRun?: boolean
   now?: Date
   onProgress?: (text: string) => void
 }
@@ -35,53 +37,70 @@ export async function applyRetention(
 ): Promise<RetentionResult> {
   const now = settings.now ?? new Date()
   const batch = settings.batchSize ?? 1000
+  const dryRun = settings.dryRun ?? false
   const result: RetentionResult = {
     deletedLogRows: 0,
     anonymizedLogRows: 0,
     anonymizedConversions: 0,
   }
   const progress = settings.onProgress ?? (() => {})
-  if (settings.postbackLogDays !== undefined) {
-    const cutoff = new Date(now.getTime() - settings.postbackLogDays * DAY_MS)
-    await walkOldRows(pool, LOG, cutoff, batch, '0', async (after, through) => {
-      const { rowCount } = await pool.query(
-        'DELETE FROM postback_log WHERE id > $1 AND id <= $2 AND received_at < $3',
-        [after, through, cutoff],
-      )
-      result.deletedLogRows += rowCount ?? 0
-      progress(`postback log: ${result.deletedLogRows} rows deleted`)
+  const daysAgo = (days: number) => new Date(now.getTime() - days * DAY_MS)
+  const deleteBefore =
+    settings.postbackLogDays === undefined ? null : daysAgo(settings.postbackLogDays)
+  if (deleteBefore) {
+    await walkOldRows(pool, LOG, deleteBefore, batch, '0', async (after, through) => {
+      const rows = 'FROM postback_log WHERE id > $1 AND id <= $2 AND received_at < $3'
+      const values = [after, through, deleteBefore]
+      result.deletedLogRows += dryRun
+        ? await countRows(pool, rows, values)
+        : await change(pool, `DELETE ${rows}`, values)
+      progress(`postback log: ${result.deletedLogRows} rows ${dryRun ? 'to delete' : 'deleted'}`)
     })
   }
   if (settings.anonymizeIpDays !== undefined) {
-    const cutoff = new Date(now.getTime() - settings.anonymizeIpDays * DAY_MS)
+    const cutoff = daysAgo(settings.anonymizeIpDays)
+    // A dry run has deleted nothing: it leaves out the rows the deletion above would take.
+    const kept = dryRun && deleteBefore ? deleteBefore : new Date(0)
     result.anonymizedLogRows = await anonymize(
       pool,
       LOG,
       cutoff,
       batch,
-      (after, through) =>
-        pool.query(
-          `UPDATE postback_log SET source_ip = anonymize_ip(source_ip),
-           headers = headers - 'x-forwarded-for',
-           query = regexp_replace(query, $4, '\\1.0', 'g'),
-           body = regexp_replace(body, $4, '\\1.0', 'g')
-         WHERE id > $1 AND id <= $2 AND received_at < $3`,
-          [after, through, cutoff, IPV4_IN_TEXT],
-        ),
+      dryRun,
       progress,
+      (after, through) =>
+        dryRun
+          ? countRows(
+              pool,
+              'FROM postback_log WHERE id > $1 AND id <= $2 AND received_at < $3 AND received_at >= $4',
+              [after, through, cutoff, kept],
+            )
+          : change(
+              pool,
+              `UPDATE postback_log SET source_ip = anonymize_ip(source_ip),
+               headers = headers - 'x-forwarded-for',
+               query = regexp_replace(query, $4, '\\1.0', 'g'),
+               body = regexp_replace(body, $4, '\\1.0', 'g')
+             WHERE id > $1 AND id <= $2 AND received_at < $3`,
+              [after, through, cutoff, IPV4_IN_TEXT],
+            ),
     )
+    const conversions = 'WHERE id > $1 AND id <= $2 AND created_at < $3 AND ip IS NOT NULL'
     result.anonymizedConversions = await anonymize(
       pool,
       CONVERSIONS,
       cutoff,
       batch,
-      (after, through) =>
-        pool.query(
-          `UPDATE conversions SET ip = anonymize_ip(ip)
-         WHERE id > $1 AND id <= $2 AND created_at < $3 AND ip IS NOT NULL`,
-          [after, through, cutoff],
-        ),
+      dryRun,
       progress,
+      (after, through) =>
+        dryRun
+          ? countRows(pool, `FROM conversions ${conversions}`, [after, through, cutoff])
+          : change(pool, `UPDATE conversions SET ip = anonymize_ip(ip) ${conversions}`, [
+              after,
+              through,
+              cutoff,
+            ]),
     )
   }
   return result
@@ -126,8 +145,9 @@ async function anonymize(
   table: Table,
   cutoff: Date,
   batchSize: number,
-  update: (after: string, through: string) => Promise<{ rowCount: number | null }>,
+  dryRun: boolean,
   progress: (text: string) => void,
+  apply: (after: string, through: string) => Promise<number>,
 ): Promise<number> {
   const key = `retention.ip_anonymized_through.${table.name}`
   const { rows } = await pool.query<{ value: string }>(
@@ -142,14 +162,26 @@ async function anonymize(
     batchSize,
     rows[0]?.value ?? '0',
     async (after, through) => {
-      changed += (await update(after, through)).rowCount ?? 0
+      changed += await apply(after, through)
+      progress(
+        `${table.name}: IP addresses ${dryRun ? 'to anonymize' : 'anonymized'} in ${changed} rows`,
+      )
+      if (dryRun) return
       await pool.query(
         `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE
          SET value = GREATEST(settings.value::bigint, EXCLUDED.value::bigint)::text, updated_at = now()`,
         [key, through],
       )
-      progress(`${table.name}: IP addresses anonymized in ${changed} rows`)
     },
   )
   return changed
+}
+
+async function countRows(pool: Pool, from: string, values: unknown[]): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n ${from}`, values)
+  return rows[0]?.n ?? 0
+}
+
+async function change(pool: Pool, sql: string, values: unknown[]): Promise<number> {
+  return (await pool.query(sql, values)).rowCount ?? 0
 }

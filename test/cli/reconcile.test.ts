@@ -111,6 +111,63 @@ describe('reconcile', { skip: CLI_SKIP }, () => {
     )
   })
 
+  test('--date-format reads a day-first or month-first report; a date that does not fit is an invalid row', async () => {
+    const [y, m, d] = today.split('-')
+    const report = join(dir, 'dates.csv')
+    const write = (dates: string[]) =>
+      writeFile(
+        report,
+        [
+          'tx_id,payout,date',
+          ...['same', 'paid-less', 'still-pending', 'only-here'].map(
+            (tx, index) => `${tx},${['1', '2', '3', '4'][index]},${dates[index]}`,
+          ),
+        ].join('\n'),
+      )
+    const reconcileAs = (format: string) =>
+      runCli(['reconcile', 'default', report, '--date-format', format], testDb.env)
+    const invalidRows = (stdout: string) => /^ {2}invalid rows +(\d+)$/m.exec(stdout)?.[1]
+
+    await write([
+      `${d}/${m}/${y} 00:00`,
+      `${d}/${m}/${y}`,
+      `${d}/${m}/${y} 23:59:59`,
+      `${d}/${m}/${y}`,
+    ])
+    const dayFirst = await reconcileAs('DD/MM/YYYY')
+    assert.equal(invalidRows(dayFirst.stdout), '0', dayFirst.stdout + dayFirst.stderr)
+    // The period is read from the dates: today, so all four conversions are in it.
+    assert.match(dayFirst.stdout, new RegExp(`period ${today}T00:00:00\\.000Z to `))
+    assert.match(dayFirst.stdout, /^ {2}missing there \(not in report\) +0$/m)
+    // Without the flag, 25/11/2026 is not read as a date (nor guessed).
+    const auto = await runCli(['reconcile', 'default', report], testDb.env)
+    assert.equal(invalidRows(auto.stdout), '4')
+
+    await write([
+      `${m}/${d}/${y} 12:00 AM`,
+      `${m}/${d}/${y}`,
+      `${m}/${d}/${y} 11:59:59 PM`,
+      `${m}/${d}/${y}`,
+    ])
+    const monthFirst = await reconcileAs('MM/DD/YYYY')
+    assert.equal(invalidRows(monthFirst.stdout), '0', monthFirst.stdout)
+    assert.match(monthFirst.stdout, new RegExp(`period ${today}T00:00:00\\.000Z to `))
+
+    const seconds = Math.floor(Date.now() / 1000)
+    await write([`${seconds}`, `${seconds}`, `${seconds * 1000}`, 'yesterday'])
+    const unix = await reconcileAs('unix')
+    assert.equal(invalidRows(unix.stdout), '2', 'milliseconds and a word are not Unix seconds')
+    const csv = await readFile(join(dir, 'dates.differences.csv'), 'utf8')
+    assert.match(csv, /invalid_row,4,still-pending,.*"date ""\d{13}"" is not a date in unix"/)
+
+    const bad = await reconcileAs('YYYY/DD/MM')
+    assert.equal(bad.code, 2)
+    assert.match(
+      bad.stderr,
+      /--date-format expects one of auto, iso, DD\/MM\/YYYY, DD\.MM\.YYYY, MM\/DD\/YYYY, unix, unix-ms/,
+    )
+  })
+
   test('a column the report does not have, or an unknown network, is a usage error', async () => {
     const report = join(dir, 'cols.csv')
     await writeFile(report, 'id,amount\nx,1\n')

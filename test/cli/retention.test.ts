@@ -54,10 +54,46 @@ describe('retention', { skip: CLI_SKIP }, () => {
     const ancient = await postbackAged(120)
     const old = [await postbackAged(45), await postbackAged(40), await postbackAged(31)]
     const fresh = await postbackAged(2)
-    const run = await runCli(
-      ['retention', '--postback-log-days', '90', '--anonymize-ip-days', '30', '--batch-size', '2'],
-      testDb.env,
+    const args = [
+      'retention',
+      '--postback-log-days',
+      '90',
+      '--anonymize-ip-days',
+      '30',
+      '--batch-size',
+      '2',
+    ]
+    const untouched = async () => {
+      assert.ok(await logRow(ancient), 'the oldest log row is still there')
+      for (const tx of old) assert.equal(await conversionIp(tx), '198.51.100.23')
+    }
+    // --dry-run counts what the run below then does, and changes nothing.
+    const dry = await runCli([...args, '--dry-run'], testDb.env)
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(dry.stdout, /^would delete 1 postback log rows older than 90 days$/m)
+    assert.match(
+      dry.stdout,
+      /^would anonymize IP addresses older than 30 days in 3 postback log rows and 4 conversions$/m,
     )
+    assert.match(dry.stdout, /nothing changed \(--dry-run\)/)
+    await untouched()
+    // No terminal to ask on (cron, a pipe): refused without --yes.
+    const unasked = await runCli(args, testDb.env)
+    assert.equal(unasked.code, 2)
+    assert.match(unasked.stderr, /confirm with --yes .*stdin is not a terminal.*--dry-run/)
+    assert.equal(unasked.stdout, '')
+    await untouched()
+    // On a terminal it asks; anything but yes changes nothing.
+    const declined = await runCli(args, testDb.env, { terminalInput: 'n\n' })
+    assert.equal(declined.code, 1)
+    assert.match(
+      declined.stderr,
+      /This will delete postback log rows older than 90 days and anonymize IP addresses older than 30 days, for good .* Go ahead\? \[y\/N\]/,
+    )
+    assert.equal(declined.stdout, 'nothing changed\n')
+    await untouched()
+
+    const run = await runCli(args, testDb.env, { terminalInput: 'y\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /deleted 1 postback log rows older than 90 days/)
     assert.match(
@@ -82,7 +118,7 @@ describe('retention', { skip: CLI_SKIP }, () => {
 
   test('a second run finds nothing more to do', async () => {
     const run = await runCli(
-      ['retention', '--postback-log-days', '90', '--anonymize-ip-days', '30'],
+      ['retention', '--postback-log-days', '90', '--anonymize-ip-days', '30', '--yes'],
       testDb.env,
     )
     assert.equal(run.code, 0, run.stderr)

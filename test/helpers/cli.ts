@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { main } from '../../src/cli/main.js'
 import { USING_REAL_POSTGRES } from './database.js'
 import { exitOf, spawnTs } from './processes.js'
@@ -16,14 +16,30 @@ export type CliRun = { code: number | null; stdout: string; stderr: string }
 
 /**
  * `postback-receiver <args>` run in this process (src/cli/main.ts) with only the given
- * environment: the command's exit code, and what it wrote to stdout and stderr. The process
+ * environment (and `terminalInput` typed at a terminal, if given; else stdin is no terminal):
+ * the command's exit code, and what it wrote to stdout and stderr. The process
  * edge (index.ts: .env, the exit code) is covered by the tests that use `spawnCli`.
  */
-export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { terminalInput?: string } = {},
+): Promise<CliRun> {
   const stdout = capture()
   const stderr = capture()
-  const code = await main(args, { env: { ...env }, stdout: stdout.stream, stderr: stderr.stream })
+  const code = await main(args, {
+    env: { ...env },
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    stdin: terminal(options.terminalInput),
+  })
   return { code, stdout: stdout.text(), stderr: stderr.text() }
+}
+
+/** What an operator types at a terminal (stdin.isTTY); undefined: no terminal, as in cron. */
+function terminal(typed: string | undefined) {
+  if (typed === undefined) return Readable.from([])
+  return Object.assign(Readable.from([typed]), { isTTY: true })
 }
 
 function capture() {

@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 import { normalizeDecimal } from '../../ledger/decimal.js'
 import { type ReconcileResult, reconcile } from '../../operations/reconcile/reconcile.js'
+import { DATE_FORMATS, type DateFormat } from '../../operations/reconcile/report-date.js'
 import { ReportFormatError } from '../../operations/reconcile/report-row.js'
 import { parseFlags, positionals, timeZoneFlag, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
@@ -16,8 +17,8 @@ const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$/
 export const reconcileCommand: Command = {
   summary: "<network> <report.csv>  compare a network's conversion report with the database",
   usage: `usage: postback-receiver reconcile <network> <report.csv> [--tx-col tx_id] [--payout-col payout]
-         [--status-col status] [--date-col date] [--timezone UTC] [--from DATE] [--to DATE]
-         [--delimiter ,] [--out FILE]
+         [--status-col status] [--date-col date] [--date-format auto] [--timezone UTC]
+         [--from DATE] [--to DATE] [--delimiter ,] [--out FILE]
 
 Compares a network's conversion report (CSV with a header row, e.g. exported from its
 dashboard) with the conversions recorded for that network, and lists:
@@ -29,6 +30,11 @@ with row counts, approved payout totals on both sides and the discrepancy in per
 
   --tx-col, --payout-col, --status-col, --date-col   the report's column names (defaults:
                      tx_id, payout, status, date; only tx_id must exist unless you name one)
+  --date-format F    how the report writes its dates: auto (default: ISO 8601 such as
+                     2026-11-25 14:03:05, with or without an offset, or Unix seconds), iso,
+                     DD/MM/YYYY or DD.MM.YYYY (day first), MM/DD/YYYY (month first, as US
+                     exports; a time may end in AM/PM), unix (seconds), unix-ms (milliseconds).
+                     A date that does not fit is an invalid_row
   --timezone TZ      the time zone of dates without an offset (default UTC)
   --from, --to       the period (local dates or date-times; a date-only --to includes that day);
                      default: the report's first to last date (all time when it has no dates)
@@ -45,6 +51,7 @@ does, 2 for a usage error (including a column that is not in the report).`,
       'payout-col': { type: 'string' },
       'status-col': { type: 'string' },
       'date-col': { type: 'string' },
+      'date-format': { type: 'string' },
       timezone: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
@@ -53,6 +60,9 @@ does, 2 for a usage error (including a column that is not in the report).`,
     })
     const [network = '', file = ''] = positionals(given, ['network', 'report.csv'])
     const timeZone = timeZoneFlag('timezone', values.timezone)
+    const dateFormat = (values['date-format'] ?? 'auto') as DateFormat
+    if (!DATE_FORMATS.includes(dateFormat))
+      throw new UsageError(`--date-format expects one of ${DATE_FORMATS.join(', ')}`)
     for (const name of ['from', 'to'] as const) {
       const value = values[name]
       if (value !== undefined && !LOCAL_TIME.test(value))
@@ -87,6 +97,7 @@ does, 2 for a usage error (including a column that is not in the report).`,
             },
             delimiter,
             timeZone,
+            dateFormat,
             statuses: profile.statuses,
             from: values.from,
             to: values.to,

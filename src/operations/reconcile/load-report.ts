@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg'
 import type { NetworkStatus } from '../../postbacks/transitions.js'
 import { readCsv } from '../csv.js'
+import type { DateFormat } from './report-date.js'
 import {
   type ColumnIndexes,
   parseReportRow,
@@ -29,6 +30,8 @@ export type ReportSource = {
   columns: ReportColumns
   delimiter: string
   timeZone: string
+  /** How the report writes dates (default auto: ISO 8601 or Unix seconds). */
+  dateFormat?: DateFormat
   statuses: ReadonlyMap<string, NetworkStatus>
   onProgress?: (rows: number) => void
 }
@@ -50,7 +53,7 @@ export async function loadReport(client: PoolClient, source: ReportSource): Prom
         at = reportColumns(record.fields, source.columns, DEFAULT_COLUMNS)
         continue
       }
-      const parsed = parseReportRow(record, at, source.statuses)
+      const parsed = parseReportRow(record, at, source.statuses, source.dateFormat)
       if ('kind' in parsed) problems.push(parsed)
       else {
         rows.push(parsed)

@@ -1,5 +1,6 @@
 import type { NetworkStatus } from '../../postbacks/transitions.js'
 import { type CsvRecord, columnIndex } from '../csv.js'
+import { type DateFormat, parseReportDate } from './report-date.js'
 
 // One line of a network's conversion report, checked and normalized in the process, so the
 // database only ever receives values it can cast.
@@ -27,9 +28,6 @@ export type RowProblem = { line: number; txId: string | null; kind: string; deta
 export class ReportFormatError extends Error {}
 
 const AMOUNT = /^-?\d{1,14}(\.\d{1,12})?$/
-const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?$/
-const ZONE = /(Z|[+-]\d{2}(:?\d{2})?)$/
-const EPOCH = /^\d{9,10}$/
 
 /** Where each mapped column is. A column named by a flag must exist; a default one may not. */
 export function reportColumns(
@@ -53,6 +51,7 @@ export function parseReportRow(
   record: CsvRecord,
   at: ColumnIndexes,
   statuses: ReadonlyMap<string, NetworkStatus>,
+  dateFormat: DateFormat = 'auto',
 ): ReportRow | RowProblem {
   const cell = (index: number) => (index === -1 ? null : (record.fields[index] ?? '').trim())
   const txId = cell(at.tx) ?? ''
@@ -70,8 +69,11 @@ export function parseReportRow(
   const status = rawStatus === null ? null : (statuses.get(rawStatus.toLowerCase()) ?? null)
   if (rawStatus !== null && status === null)
     return problem(`status "${rawStatus.slice(0, 40)}" is not one of this network's statuses`)
-  const date = parseDate(cell(at.date) || null)
-  if (date === 'invalid') return problem(`date "${cell(at.date)?.slice(0, 40)}" is not a date`)
+  const date = parseReportDate(cell(at.date) || null, dateFormat)
+  if (date === 'invalid')
+    return problem(
+      `date "${cell(at.date)?.slice(0, 40)}" is not a date${dateFormat === 'auto' ? '' : ` in ${dateFormat}`}`,
+    )
   return {
     line: record.line,
     txId,
@@ -80,28 +82,4 @@ export function parseReportRow(
     rawStatus,
     ...date,
   }
-}
-
-function parseDate(text: string | null) {
-  if (text === null) return { date: null, zoned: false, dateOnly: false }
-  if (EPOCH.test(text))
-    return { date: new Date(Number(text) * 1000).toISOString(), zoned: true, dateOnly: false }
-  const zone = ZONE.exec(text)
-  // An offset only counts after a time of day: "2026-11-25" ends in "-25", not an offset.
-  const zoned = zone !== null && /\d{2}:\d{2}/.test(text.slice(0, zone.index))
-  const local = zoned ? text.slice(0, zone?.index).trim() : text
-  const match = LOCAL.exec(local)
-  if (!match) return 'invalid' as const
-  const [, y, mo, d, h = '0', mi = '0', s = '0'] = match
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
-  if (
-    day.getUTCMonth() !== Number(mo) - 1 ||
-    day.getUTCDate() !== Number(d) ||
-    Number(h) > 23 ||
-    Number(mi) > 59 ||
-    Number(s) > 59
-  ) {
-    return 'invalid' as const
-  }
-  return { date: text, zoned, dateOnly: match[4] === undefined }
 }
