@@ -23,6 +23,10 @@ const NOTICES = {
     kind: 'warn',
     text: 'Not replayed: its caller was never verified and the stored copy cannot be re-verified. Tick \u201cthe network really sent it\u201d only if you know that it did.',
   },
+  'bulk-running': {
+    kind: 'warn',
+    text: 'A bulk run of this kind is already running: this is it. Start again once it is done (the next run takes only what is left).',
+  },
   retried: { kind: 'ok', text: 'Queued again: the worker sends it with a fresh set of attempts.' },
   'not-dead': {
     kind: 'warn',

@@ -12,6 +12,7 @@ import {
   sessionCookie,
   setSessionCookie,
 } from './auth.js'
+import { bulkRoutes } from './bulk-routes.js'
 import { type DashboardOptions, sendHtml } from './context.js'
 import { html } from './html.js'
 import { document } from './layout.js'
@@ -160,6 +161,7 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
   logRoutes(app, options)
   moneyRoutes(app, options)
   opsRoutes(app, options)
+  bulkRoutes(app, options)
 }
 
 /**

@@ -60,6 +60,31 @@ if (list) {
   }, POLL_MS)
 }
 
+// A bulk run's page: its progress card (data-poll-src) is fetched again every second and
+// swapped in, until the card that comes back is no longer running (it has no data-poll-src).
+// Without the script the page still shows the state it was loaded with; reload to see more.
+const RUN_POLL_MS = 1000
+const followRun = () => {
+  const card = document.querySelector('[data-poll-src]')
+  if (!card) return
+  setTimeout(async () => {
+    try {
+      const response = await fetch(card.getAttribute('data-poll-src'), {
+        credentials: 'same-origin',
+        headers: { accept: 'text/html' },
+      })
+      if (response.redirected) throw new Error('signed out: reload the page to sign in again')
+      if (!response.ok) throw new Error(`progress paused (HTTP ${response.status})`)
+      card.outerHTML = await response.text()
+    } catch (error) {
+      const note = card.querySelector('.muted')
+      if (note) note.textContent = error.message
+    }
+    followRun()
+  }, RUN_POLL_MS)
+}
+followRun()
+
 // Copy buttons: data-copy names the input whose value to copy.
 document.addEventListener('click', (event) => {
   const button = event.target.closest?.('[data-copy]')
