@@ -118,6 +118,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       publicUrl: config.PUBLIC_URL,
       deliveries,
       throttle,
+      reportTimeZone: config.REPORT_TIMEZONE,
     }
     await app.register(adminRoutes, options)
     await app.register(deliveryAdminRoutes, options)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseIpList } from './http/ip-list.js'
+import { isTimeZone } from './lib/time-zone.js'
 
 // Every setting comes from the environment. Each variable carries its own schema and an
 // example, so a bad value stops the process with one line that says how to fix it.
@@ -222,6 +223,14 @@ const VARIABLES = {
   // The separate worker process (npm run worker) serves GET /metrics here when METRICS_TOKEN is set.
   WORKER_METRICS_HOST: { schema: z.string().min(1).default('0.0.0.0'), example: '0.0.0.0' },
   WORKER_METRICS_PORT: { schema: integer(0, 65535, 9464), example: '9464' }, // 0: any free port
+  // The days of the dashboard's reports and GET /admin/reports (a request may pass ?tz=).
+  REPORT_TIMEZONE: {
+    schema: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin'),
+    example: 'Europe/Berlin',
+  },
   ADMIN_TOKEN: {
     schema: z.string().min(16, 'expected at least 16 characters').optional(),
     example: 'a-long-random-admin-token',

@@ -160,6 +160,9 @@ const SAMPLES: Record<string, Request> = {
   },
   'GET /admin/bulk-runs/{id}': { url: '/admin/bulk-runs/1' },
   'POST /admin/bulk-runs/{id}/resume': { method: 'POST', url: '/admin/bulk-runs/1/resume' },
+  'GET /admin/reports': { url: '/admin/reports' },
+  'GET /admin/reports/{by}': { url: '/admin/reports/network' },
+  'GET /admin/users': { url: '/admin/users' },
 }
 
 /** Every operation of the document with this tag, as `METHOD /path`. */
@@ -320,6 +323,17 @@ test('admin answers on real data match the document: users, conversions, the log
   const items = log.json().items as { warnings: unknown[]; outcome: string }[]
   assert.ok(items.some((item) => item.warnings.length > 0))
   assert.ok(items.some((item) => item.outcome === 'INVALID_FIELD'))
+  const mismatched = await admin({ url: '/admin/postbacks?payoutMismatch=true' })
+  assert.deepEqual(mismatched.json().items, [])
+  const report = await admin({ url: '/admin/reports?range=today&tz=Asia/Tokyo' })
+  assert.ok(report.json().totals.conversions > 0)
+  assert.ok(report.json().refusals.length > 0)
+  for (const by of ['network', 'offer', 'day', 'user']) {
+    const rows = await admin({ url: `/admin/reports/${by}?range=7d&limit=1` })
+    assert.equal(rows.json().rows.length, 1, by)
+  }
+  const users = await admin({ url: '/admin/users?search=doc&sort=activity&limit=1' })
+  assert.equal(users.json().items.length, 1)
   const stats = await admin({ url: '/admin/stats?by=offer&tz=Europe/Berlin' })
   assert.ok(stats.json().rows.length > 0)
   assert.ok((await admin({ url: '/admin/stats?by=day' })).json().rows.length > 0)
@@ -585,6 +599,9 @@ test('every admin route refuses a bad parameter or body with a 400 naming the fi
       { method: 'POST', url: '/admin/bulk-runs/abc/resume' },
       'id',
     ],
+    'GET /admin/reports': [{ url: '/admin/reports?range=custom&from=2026-03-01' }, 'to'],
+    'GET /admin/reports/{by}': [{ url: '/admin/reports/offer?sort=size' }, 'sort'],
+    'GET /admin/users': [{ url: '/admin/users?limit=0' }, 'limit'],
   }
   const taking = operationsTagged('admin').filter((operation) => {
     const [method, path] = operation.split(' ') as [string, string]

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isTimeZone } from '../lib/time-zone.js'
 
 // Request parameters the admin API's routes share (the delivery routes' and the dashboard's
 // ids too): a bad value is a 400 naming the field and saying what it expects.
@@ -54,12 +55,3 @@ export const timeZone = (example: string) =>
     .default('UTC')
     .refine(isTimeZone, `must be an IANA time zone such as ${example}`)
     .describe('IANA time zone')
-
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name })
-    return true
-  } catch {
-    return false
-  }
-}

@@ -29,6 +29,7 @@ import { flag, id, localTime, name, page, timeZone } from './inputs.js'
 import { adminNetworkRoutes } from './network-routes.js'
 import { adminOperationRoutes } from './operations-routes.js'
 import { getUser, listConversions, listPostbacks, reviewAnswerOf, upsertOffer } from './queries.js'
+import { adminReportRoutes } from './report-routes.js'
 import { conversionStats } from './stats.js'
 
 export type AdminRoutesOptions = {
@@ -43,17 +44,29 @@ export type AdminRoutesOptions = {
   deliveries?: DeliveryHooks
   /** Wrong tokens per source address: 429 after too many. */
   throttle?: AuthThrottle
+  /** REPORT_TIMEZONE: the zone of a report's days unless the request names one. */
+  reportTimeZone?: string
 }
 
 /** The operator API, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
 export async function adminRoutes(
   fastify: FastifyInstance,
-  { db, token, networks, baseUrl, publicUrl, deliveries, throttle }: AdminRoutesOptions,
+  {
+    db,
+    token,
+    networks,
+    baseUrl,
+    publicUrl,
+    deliveries,
+    throttle,
+    reportTimeZone,
+  }: AdminRoutesOptions,
 ) {
   const app = zodRoutes(fastify)
   app.addHook('onRequest', requireBearerToken(token, 'ADMIN_TOKEN', throttle))
   adminOperationRoutes(app, { db })
   adminNetworkRoutes(app, { db, networks, baseUrl, publicUrl })
+  adminReportRoutes(app, { db, reportTimeZone: reportTimeZone ?? 'UTC' })
 
   app.get(
     '/admin/users/:userId',

@@ -49,6 +49,14 @@ export function multiplyDecimals(a: string, b: string, maxScale = 6): string {
   return formatScaled(units / 10n ** BigInt(scale - maxScale), maxScale)
 }
 
+/** a + b exactly (both plain non-negative decimals): sums of money per currency. */
+export function addDecimals(a: string, b: string): string {
+  const x = toScaled(a)
+  const y = toScaled(b)
+  const [u, v] = aligned(x, y)
+  return formatScaled(u + v, Math.max(x.scale, y.scale))
+}
+
 /** Drops trailing zeros: "3.500000" -> "3.5", "12.000000" -> "12". */
 export function normalizeDecimal(text: string): string {
   const { units, scale } = toScaled(text)
