@@ -69,6 +69,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   }) as unknown as FastifyInstance
+  // Who sent a request: set by the admin API's and the dashboard's authentication hooks.
+  app.decorateRequest('principal', null)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_IP)

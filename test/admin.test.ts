@@ -78,7 +78,8 @@ const UNAUTHORIZED = {
   statusCode: 401,
   code: 'UNAUTHORIZED',
   error: 'Unauthorized',
-  message: 'send the token as Authorization: Bearer <ADMIN_TOKEN>',
+  message:
+    'send Authorization: Bearer <ADMIN_TOKEN> or an API token that is neither revoked nor expired',
 }
 
 test('when an admin route is called without a token, then 401 UNAUTHORIZED with WWW-Authenticate', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { createApiToken } from '../src/accounts/tokens.js'
 import { openDatabase } from '../src/db/database.js'
 import { buildProfile, defaultProfile } from '../src/networks/profile.js'
 import { NetworkRegistry } from '../src/networks/registry.js'
@@ -622,6 +623,20 @@ test('every admin route refuses a bad parameter or body with a 400 naming the fi
       [[field, 'INVALID_FIELD']],
     )
     assert.match(body.message, new RegExp(`^${field}: `))
+  }
+})
+
+test('a balances:read token gets 403 FORBIDDEN from every admin route but the balance lookup, as documented', async () => {
+  const { token } = await createApiToken(
+    t.testDb.db.pool,
+    { name: 'app-backend', scope: 'balances:read', expiresAt: null },
+    { name: 'openapi-test', via: 'test' },
+  )
+  const headers = { authorization: `Bearer ${token}` }
+  for (const [operation, request] of Object.entries(SAMPLES)) {
+    const response = await sendAndCheck(t.app, { ...request, headers })
+    const expected = operation === 'GET /admin/users/{userId}' ? 200 : 403
+    assert.equal(response.statusCode, expected, `${operation}: ${response.body}`)
   }
 })
 

@@ -8,6 +8,7 @@ import {
   ADMIN,
   ADMIN_REFUSALS,
   ADMIN_TOKEN_REFUSALS,
+  FORBIDDEN,
   INVALID_INPUT,
   jsonResponse,
   notFound,
@@ -50,7 +51,11 @@ export function adminNetworkRoutes(
         summary: 'The configured networks',
         ...ADMIN,
         // Read from memory: no parameter, no database.
-        response: { 200: jsonResponse('OK', networksAnswer), ...ADMIN_TOKEN_REFUSALS },
+        response: {
+          200: jsonResponse('OK', networksAnswer),
+          ...ADMIN_TOKEN_REFUSALS,
+          ...FORBIDDEN,
+        },
       },
     },
     async () => ({
@@ -88,6 +93,7 @@ export function adminNetworkRoutes(
           404: notFound('UNKNOWN_NETWORK'),
           ...INVALID_INPUT,
           ...ADMIN_TOKEN_REFUSALS,
+          ...FORBIDDEN,
         },
       },
     },

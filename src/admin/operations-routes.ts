@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import { z } from 'zod'
+import { requestActor } from '../accounts/request-actor.js'
 import type { Database } from '../db/database.js'
 import {
   ADMIN,
@@ -67,6 +68,7 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
   app.post(
     '/admin/users/:userId/adjustments',
     {
+      config: { permission: 'adjust' },
       schema: {
         summary: 'Add or take points by hand (a ledger adjustment)',
         ...ADMIN,
@@ -85,13 +87,14 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
         },
       },
     },
-    async ({ params, body, ip }, reply) => {
+    async (request, reply) => {
+      const { params, body } = request
       const result = await adjustBalance(db.pool, {
         userId: params.userId,
         points: body.points,
         reason: body.reason,
         reference: body.reference ?? null,
-        by: `admin-api from ${ip}`,
+        actor: requestActor(request, 'admin-api'),
       })
       return reply.code(result.duplicate ? 200 : 201).send({
         ...result,

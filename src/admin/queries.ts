@@ -1,7 +1,10 @@
 import type { Pool } from 'pg'
 import type { z } from 'zod'
+import type { Actor } from '../audit/actor.js'
+import { recordAudit } from '../audit/record.js'
 import type { ReviewResult } from '../conversions/review.js'
 import { type Conversion, searchConversions } from '../conversions/rows.js'
+import { withTransaction } from '../db/transaction.js'
 import { HttpError } from '../http/errors.js'
 import { normalizeDecimal } from '../ledger/decimal.js'
 import { balanceOf, ledgerOfUser } from '../ledger/rows.js'
@@ -115,26 +118,44 @@ function logEntryAnswer(entry: LogEntry) {
   }
 }
 
+/** Sets an offer's expected payout; its audit row (old and new payout) commits with it. */
 export async function upsertOffer(
   pool: Pool,
   network: string,
   offerId: string,
   expectedPayout: string,
+  actor: Actor,
 ): Promise<z.output<typeof offerAnswer>> {
-  const { rows } = await pool.query<{ expected_payout: string; updated_at: Date }>(
-    `INSERT INTO offers (network, offer_id, expected_payout) VALUES ($1, $2, $3::numeric)
-     ON CONFLICT (network, offer_id) DO UPDATE SET expected_payout = EXCLUDED.expected_payout, updated_at = now()
-     RETURNING expected_payout::text, updated_at`,
-    [network, offerId, expectedPayout],
-  )
-  const [row] = rows
-  if (!row) throw new Error('INSERT ... ON CONFLICT DO UPDATE returned no row')
-  return {
-    network,
-    offerId,
-    expectedPayout: normalizeDecimal(row.expected_payout),
-    updatedAt: row.updated_at,
-  }
+  return withTransaction(pool, async (client) => {
+    // The old payout, locked so that a concurrent change cannot slip between it and ours.
+    const { rows: old } = await client.query<{ expected_payout: string | null }>(
+      'SELECT expected_payout::text FROM offers WHERE network = $1 AND offer_id = $2 FOR UPDATE',
+      [network, offerId],
+    )
+    const { rows } = await client.query<{ expected_payout: string; updated_at: Date }>(
+      `INSERT INTO offers (network, offer_id, expected_payout) VALUES ($1, $2, $3::numeric)
+       ON CONFLICT (network, offer_id) DO UPDATE SET expected_payout = EXCLUDED.expected_payout, updated_at = now()
+       RETURNING expected_payout::text, updated_at`,
+      [network, offerId, expectedPayout],
+    )
+    const [row] = rows
+    if (!row) throw new Error('INSERT ... ON CONFLICT DO UPDATE returned no row')
+    const before = old[0]?.expected_payout
+    const answer = {
+      network,
+      offerId,
+      expectedPayout: normalizeDecimal(row.expected_payout),
+      updatedAt: row.updated_at,
+    }
+    await recordAudit(client, {
+      actor,
+      action: 'offer.set',
+      subject: { type: 'offer', id: `${network}/${offerId}` },
+      before: before ? { expectedPayout: normalizeDecimal(before) } : null,
+      after: { expectedPayout: answer.expectedPayout },
+    })
+    return answer
+  })
 }
 
 /** A review's result as the admin API answers it. */

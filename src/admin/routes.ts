@@ -1,18 +1,22 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { authenticateApi } from '../accounts/admin-auth.js'
+import { requestActor } from '../accounts/request-actor.js'
 import { reviewConversion } from '../conversions/review.js'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
 import type { Database } from '../db/database.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
 import type { AuthThrottle } from '../http/auth-throttle.js'
-import { requireBearerToken } from '../http/bearer-token.js'
 import { DEFAULT_NETWORK } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import {
   ADMIN,
   ADMIN_REFUSALS,
+  ADMIN_TOKEN_REFUSALS,
   BODY_REFUSALS,
   conflict,
+  DATABASE_REFUSAL,
+  INVALID_INPUT,
   jsonResponse,
   notFound,
 } from '../openapi/responses.js'
@@ -48,7 +52,10 @@ export type AdminRoutesOptions = {
   reportTimeZone?: string
 }
 
-/** The operator API, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
+/**
+ * The operator API, behind `Authorization: Bearer <ADMIN_TOKEN or an API token>`; each route
+ * declares the permission it needs (accounts/permissions.ts).
+ */
 export async function adminRoutes(
   fastify: FastifyInstance,
   {
@@ -63,7 +70,7 @@ export async function adminRoutes(
   }: AdminRoutesOptions,
 ) {
   const app = zodRoutes(fastify)
-  app.addHook('onRequest', requireBearerToken(token, 'ADMIN_TOKEN', throttle))
+  app.addHook('onRequest', authenticateApi({ db, token, throttle }))
   adminOperationRoutes(app, { db })
   adminNetworkRoutes(app, { db, networks, baseUrl, publicUrl })
   adminReportRoutes(app, { db, reportTimeZone: reportTimeZone ?? 'UTC' })
@@ -71,6 +78,8 @@ export async function adminRoutes(
   app.get(
     '/admin/users/:userId',
     {
+      // The one route a balances:read token (an app's backend) may call.
+      config: { permission: 'balances:read' },
       schema: {
         summary: 'A user’s balance and ledger entries',
         ...ADMIN,
@@ -79,7 +88,10 @@ export async function adminRoutes(
         response: {
           200: jsonResponse('OK', userAnswer),
           404: notFound('USER_NOT_FOUND'),
-          ...ADMIN_REFUSALS,
+          // Every token may read balances: no 403 here.
+          ...INVALID_INPUT,
+          ...ADMIN_TOKEN_REFUSALS,
+          ...DATABASE_REFUSAL,
         },
       },
     },
@@ -141,8 +153,11 @@ export async function adminRoutes(
         response: { 200: jsonResponse('OK', offerAnswer), ...ADMIN_REFUSALS, ...BODY_REFUSALS },
       },
     },
-    async ({ params, body }) =>
-      upsertOffer(db.pool, body.network, params.offerId, body.expectedPayout),
+    async (request) => {
+      const { params, body } = request
+      const actor = requestActor(request, 'admin-api')
+      return upsertOffer(db.pool, body.network, params.offerId, body.expectedPayout, actor)
+    },
   )
 
   app.get(
@@ -173,6 +188,7 @@ export async function adminRoutes(
     app.post(
       `/admin/conversions/:id/${verdict}`,
       {
+        config: { permission: 'review' },
         schema: {
           summary:
             verdict === 'approve'
@@ -189,8 +205,10 @@ export async function adminRoutes(
           },
         },
       },
-      async ({ params }) => {
-        const result = await reviewConversion(db.pool, params.id, verdict, deliveries?.rules)
+      async (request) => {
+        const actor = requestActor(request, 'admin-api')
+        const { id } = request.params
+        const result = await reviewConversion(db.pool, id, verdict, deliveries?.rules, actor)
         deliveries?.wake()
         return reviewAnswerOf(result)
       },

@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import { authenticateApi } from '../accounts/admin-auth.js'
+import { requestActor } from '../accounts/request-actor.js'
 import { numericId, timestamp } from '../admin/answers.js'
 import { id, localTime, name, timeZone } from '../admin/inputs.js'
+import { recordAudit } from '../audit/record.js'
 import type { Database } from '../db/database.js'
 import type { AuthThrottle } from '../http/auth-throttle.js'
-import { requireBearerToken } from '../http/bearer-token.js'
 import { HttpError } from '../http/errors.js'
 import {
   ADMIN,
@@ -19,7 +21,7 @@ import { resolveRange } from '../operations/time-range.js'
 import { EXCLUSIONS, previewReplay } from './replay.js'
 import { previewRetry } from './retry.js'
 import { type BulkRunner, DEFAULT_CAP, MAX_CAP } from './runner.js'
-import { BULK_KINDS, BULK_STATES, getBulkRun } from './runs.js'
+import { BULK_KINDS, BULK_STATES, type BulkRun, getBulkRun } from './runs.js'
 
 // The admin API's twins of the dashboard's bulk buttons: a preview (GET, changes nothing), a
 // start (POST: the run at once, working in the background), the run's progress and summary, and a resume.
@@ -104,8 +106,19 @@ export async function bulkAdminRoutes(
   { db, token, bulk, throttle }: BulkAdminOptions,
 ) {
   const app = zodRoutes(fastify)
-  app.addHook('onRequest', requireBearerToken(token, 'ADMIN_TOKEN', throttle))
-  const by = (ip: string) => `admin-api from ${ip}`
+  app.addHook('onRequest', authenticateApi({ db, token, throttle }))
+  // A run is started by a principal (its name is kept as started_by; each replay's or retry
+  // batch's audit row names it and the run); the start itself has an audit row too.
+  const started = async (request: FastifyRequest, run: BulkRun, action: string) => {
+    const actor = requestActor(request, 'admin-api')
+    await recordAudit(db.pool, {
+      actor,
+      action,
+      subject: { type: 'bulk-run', id: run.id },
+      after: { kind: run.kind, filter: run.filter, cap: run.cap, planned: run.planned },
+    })
+    return run
+  }
   const instants = (q: { from?: string; to?: string; tz: string }) =>
     resolveRange(db.pool, { from: q.from, to: q.to, timeZone: q.tz })
 
@@ -129,6 +142,7 @@ export async function bulkAdminRoutes(
   app.post(
     '/admin/postbacks/bulk-replay',
     {
+      config: { permission: 'replay' },
       schema: {
         summary: 'Replay every refusal matching a filter (in the background; follow the run)',
         ...ADMIN,
@@ -141,10 +155,12 @@ export async function bulkAdminRoutes(
         },
       },
     },
-    async ({ body, ip }) => {
-      const { network, outcome, txId } = body
-      const filter = { network, outcome, txId, ...(await instants(body)) }
-      return await bulk.startReplay(filter, body.limit, by(ip))
+    async (request) => {
+      const { network, outcome, txId } = request.body
+      const filter = { network, outcome, txId, ...(await instants(request.body)) }
+      const by = requestActor(request, 'admin-api').name
+      const run = await bulk.startReplay(filter, request.body.limit, by)
+      return started(request, run, 'bulk.replay.start')
     },
   )
 
@@ -167,6 +183,7 @@ export async function bulkAdminRoutes(
   app.post(
     '/admin/deliveries/bulk-retry',
     {
+      config: { permission: 'retry' },
       schema: {
         summary: 'Retry every dead delivery matching a filter (in the background)',
         ...ADMIN,
@@ -179,9 +196,12 @@ export async function bulkAdminRoutes(
         },
       },
     },
-    async ({ body, ip }) => {
+    async (request) => {
+      const { body } = request
       const filter = { rule: body.rule, event: body.event, ...(await instants(body)) }
-      return await bulk.startRetry(filter, body.limit, by(ip))
+      const by = requestActor(request, 'admin-api').name
+      const run = await bulk.startRetry(filter, body.limit, by)
+      return started(request, run, 'bulk.retry.start')
     },
   )
 
@@ -209,6 +229,8 @@ export async function bulkAdminRoutes(
   app.post(
     '/admin/bulk-runs/:id/resume',
     {
+      // Both kinds of run are an operator's (replay and retry come together in every role).
+      config: { permission: 'replay' },
       schema: {
         summary: 'Resume an interrupted bulk run from where it stopped',
         ...ADMIN,
@@ -225,6 +247,6 @@ export async function bulkAdminRoutes(
         },
       },
     },
-    async ({ params }) => bulk.resume(params.id),
+    async (request) => started(request, await bulk.resume(request.params.id), 'bulk.resume'),
   )
 }

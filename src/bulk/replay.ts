@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import type { Actor } from '../audit/actor.js'
 import { type ReplayDeps, replayOne } from '../operations/replay.js'
 import { LOG_SELECT, toLogEntry } from '../postback-log/rows.js'
 
@@ -143,9 +144,9 @@ export async function replayForRun(
   deps: ReplayDeps,
   stored: Awaited<ReturnType<typeof nextRefusals>>[number],
   counts: ReplayCounts,
-  by: string,
+  actor: Actor,
 ): Promise<void> {
-  const result = await replayOne(deps, stored, { by, includeUnauthorized: false })
+  const result = await replayOne(deps, stored, { actor, includeUnauthorized: false })
   counts.processed += 1
   if (result.kind === 'skipped') counts.skipped += 1
   else if (result.statusCode === 200) counts.accepted += 1

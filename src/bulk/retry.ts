@@ -66,8 +66,12 @@ export async function retryBatch(
   filter: RetryFilter,
   run: { upToId: string; cursorId: string },
   limit: number,
-): Promise<{ cursorId: string; retried: number } | null> {
-  const { rows } = await client.query<{ cursor: string | null; retried: number }>(
+): Promise<{ cursorId: string; retried: number; deliveryIds: string[] } | null> {
+  const { rows } = await client.query<{
+    cursor: string | null
+    retried: number
+    ids: string[] | null
+  }>(
     `WITH picked AS (SELECT d.id FROM deliveries d
                      WHERE ${MATCHES} AND d.id > $5 AND d.id <= $6
                      ORDER BY d.id LIMIT $7),
@@ -76,9 +80,12 @@ export async function retryBatch(
                       WHERE id IN (SELECT id FROM picked) AND state = 'dead'
                       RETURNING id)
      SELECT (SELECT max(id) FROM picked)::text AS cursor,
-            (SELECT count(*) FROM retried)::int AS retried`,
+            (SELECT count(*) FROM retried)::int AS retried,
+            (SELECT array_agg(id::text ORDER BY id) FROM retried) AS ids`,
     [...params(filter), run.cursorId, run.upToId, limit],
   )
   const row = rows[0]
-  return row?.cursor ? { cursorId: row.cursor, retried: row.retried } : null
+  return row?.cursor
+    ? { cursorId: row.cursor, retried: row.retried, deliveryIds: row.ids ?? [] }
+    : null
 }

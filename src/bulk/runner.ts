@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { recordAudit } from '../audit/record.js'
 import { withTransaction } from '../db/transaction.js'
 import type { ReplayDeps } from '../operations/replay.js'
 import {
@@ -127,7 +128,8 @@ export class BulkRunner {
     const deps = this.#deps
     const counts = { processed: 0, accepted: 0, refused: 0, skipped: 0, ...run.counts }
     const filter = run.filter as ReplayFilter
-    const by = `${run.startedBy} (bulk run #${run.id})`
+    // started_by is the principal's name; the audit row of each replay says which run did it.
+    const actor = { name: run.startedBy, via: `bulk run #${run.id}` }
     let cursorId = run.cursorId
     for (;;) {
       if (this.#closing) return 'closing'
@@ -142,7 +144,7 @@ export class BulkRunner {
       if (page.length === 0) return 'done'
       for (const stored of page) {
         if (this.#closing) return 'closing'
-        await replayForRun(deps, stored, counts, by)
+        await replayForRun(deps, stored, counts, actor)
         cursorId = stored.id
         if (!(await advanceRun(deps.pool, run, cursorId, counts))) return 'lost'
       }
@@ -167,6 +169,15 @@ export class BulkRunner {
           Math.min(RETRY_BATCH, left),
         )
         if (!batch) return 'done' as const
+        // One audit row per batch (in its transaction): which deliveries this run retried.
+        if (batch.deliveryIds.length > 0)
+          await recordAudit(client, {
+            actor: { name: run.startedBy, via: `bulk run #${run.id}` },
+            action: 'delivery.bulk-retry',
+            subject: { type: 'bulk-run', id: run.id },
+            before: { state: 'dead' },
+            after: { state: 'pending', attempts: 0, deliveryIds: batch.deliveryIds },
+          })
         const next = {
           processed: counts.processed + batch.retried,
           retried: counts.retried + batch.retried,

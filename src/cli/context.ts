@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os'
 import pino from 'pino'
+import type { Actor } from '../audit/actor.js'
 import { openMigratedDatabase } from '../bootstrap.js'
 import { type Config, loadConfig } from '../config.js'
 import type { Database } from '../db/database.js'
@@ -55,6 +56,11 @@ export async function withContext<T>(
   } finally {
     await db.close()
   }
+}
+
+/** The audit log's actor for a command: cli:<--by, else user@host>, via "cli". */
+export function cliActor(by: string | undefined): Actor {
+  return { name: operator(by), via: 'cli' }
 }
 
 /** Who ran a command, for the records it leaves (replays, adjustments): --by, else user@host. */

@@ -1,4 +1,6 @@
 import type { Pool } from 'pg'
+import type { Actor } from '../audit/actor.js'
+import { recordAudit } from '../audit/record.js'
 import { withTransaction } from '../db/transaction.js'
 import { deliveryRowsFor, enqueueDeliveryRows } from '../delivery/outbox.js'
 import type { DeliveryRules } from '../delivery/rules.js'
@@ -8,7 +10,7 @@ import { type Conversion, lockConversion } from './rows.js'
 
 // An operator's verdict on a conversion held for review (the admin API and the dashboard):
 // approve credits it as the postback would have, reject closes it; either queues the deliveries
-// its outcome matches, in the same transaction. Wake the delivery worker after it returns.
+// its outcome matches, and its audit row, in the same transaction. Wake the delivery worker after it returns.
 
 export type ReviewVerdict = 'approve' | 'reject'
 
@@ -25,7 +27,8 @@ export async function reviewConversion(
   pool: Pool,
   id: string,
   verdict: ReviewVerdict,
-  deliveries?: DeliveryRules,
+  deliveries: DeliveryRules | undefined,
+  actor: Actor,
 ): Promise<ReviewResult> {
   return withTransaction(pool, async (client) => {
     const conversion = await lockConversion(client, id)
@@ -48,6 +51,15 @@ export async function reviewConversion(
     }
     const outcome =
       verdict === 'reject' ? 'rejected' : points > 0 || conversion.userId ? 'credited' : 'recorded'
+    await recordAudit(client, {
+      actor,
+      action: `conversion.${verdict}`,
+      subject: { type: 'conversion', id },
+      conversionId: id,
+      userId: conversion.userId,
+      before: { status: conversion.status, holdReason: conversion.holdReason },
+      after: { status, outcome, pointsCredited: points },
+    })
     await enqueueDeliveryRows(
       client,
       deliveryRowsFor(deliveries, { id, network: conversion.network, status }, outcome),

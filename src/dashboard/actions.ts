@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import { HttpError } from '../http/errors.js'
 import { redactUrl } from '../http/redact.js'
 import type { NetworkRegistry } from '../networks/registry.js'
-import { type ReplayDeps, replayOne } from '../operations/replay.js'
+import { type ReplayDeps, type ReplayOptions, replayOne } from '../operations/replay.js'
 import { type ReplayCandidate, selectRefusals } from '../operations/replay-selection.js'
 import { buildTestPostback, TestPostbackError } from '../operations/test-postback.js'
 import type { NetworkStatus } from '../postbacks/transitions.js'
@@ -18,7 +18,7 @@ export type ReplayResult =
 export async function replayFromLog(
   deps: ReplayDeps,
   id: string,
-  options: { by: string; includeUnauthorized: boolean },
+  options: ReplayOptions,
 ): Promise<ReplayResult> {
   let stored: ReplayCandidate | undefined
   for await (const candidate of selectRefusals(deps.pool, { id })) stored = candidate

@@ -1,5 +1,6 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { z } from 'zod'
+import { can, type Principal } from '../accounts/permissions.js'
 import type { BulkRunner } from '../bulk/runner.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
@@ -36,16 +37,22 @@ export function sendHtml(reply: FastifyReply, text: string) {
   return reply.type('text/html; charset=utf-8').send(text)
 }
 
-export function csrfOf(request: FastifyRequest): string {
-  return request.dashboardSession?.csrf ?? ''
-}
-
-/** A page's context: the session's CSRF token, and the notice its querystring schema read. */
+/**
+ * A page's context: the session's CSRF token, the notice its querystring schema read, and who
+ * is signed in with what they may do (pages show only the buttons the principal may use).
+ */
 export function pageContext(request: {
   dashboardSession: Session | null
+  principal: Principal | null
   query: { notice?: NoticeCode }
 }): PageContext {
-  return { csrf: request.dashboardSession?.csrf ?? '', notice: noticeOf(request.query) }
+  const { principal } = request
+  return {
+    csrf: request.dashboardSession?.csrf ?? '',
+    notice: noticeOf(request.query),
+    who: principal ? `${principal.name} · ${principal.grant}` : '',
+    can: (permission) => can(principal, permission),
+  }
 }
 
 /** A filter's text field: trimmed, and left blank it filters nothing. */

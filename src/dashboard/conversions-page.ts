@@ -108,7 +108,7 @@ export function conversionPage(
 <div class="tile"><div class="l">User</div><div>${c.userId ? html`<a href="/dashboard/users?user=${encodeURIComponent(c.userId)}">${c.userId}</a>` : 'none'}</div></div>
 <div class="tile"><div class="l">Offer · payout · points</div><div>${offerOf(c)} · ${payoutOf(c)} · ${c.points}</div></div>
 </div>
-${c.status === 'held' ? reviewButtons(context.csrf, c) : ''}
+${c.status === 'held' && context.can('review') ? reviewButtons(context.csrf, c) : ''}
 <h2>Timeline (UTC)</h2>
 <div class="card"><ol class="timeline">${events.map((e) => html`<li><span>${formatTime(e.at)}</span><span>${badge(e.kind, e.failed ? 500 : undefined)}</span><span>${e.body}</span></li>`)}</ol></div>`,
   )
@@ -144,7 +144,7 @@ ${held.map(
   (
     c,
   ) => html`<div class="card" id="held-${c.id}"><div><a href="/dashboard/conversions/${c.id}"><strong>#${c.id}</strong></a> · ${c.network} · tx <code>${c.txId}</code> · offer ${offerOf(c)} · user ${c.userId ?? 'none'} · payout ${payoutOf(c)} · <strong>${c.points} points</strong> <span class="muted small">${formatTime(c.createdAt)}</span></div>
-<div class="notice warn small">${c.holdReason ?? 'held for review'}</div>${reviewButtons(context.csrf, c)}</div>`,
+<div class="notice warn small">${c.holdReason ?? 'held for review'}</div>${context.can('review') ? reviewButtons(context.csrf, c) : ''}</div>`,
 )}`,
   )
 }

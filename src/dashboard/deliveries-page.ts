@@ -29,7 +29,7 @@ ${d.lastError || d.lastStatus ? html`<div class="notice bad small">Last: ${d.las
 <div class="scroll"><table class="cards"><thead><tr><th>#</th><th>Started (UTC)</th><th>URL (redacted)</th><th>Result</th><th>Answer</th><th class="num">ms</th></tr></thead><tbody>
 ${d.attemptLog.map((a) => html`<tr class="attempt"><td data-label="Attempt">${a.attempt}</td><td data-label="Started">${formatTime(a.startedAt)}</td><td data-label="URL"><code>${a.url}</code></td><td data-label="Result">${attemptBadge(a)}</td><td data-label="Answer">${a.statusCode === null ? '' : `HTTP ${a.statusCode}`}${a.error && a.statusCode === null ? a.error : ''}${answerBody(a.responseExcerpt)}</td><td class="num" data-label="ms">${a.latencyMs}</td></tr>`)}
 </tbody></table></div>
-${d.state === 'dead' ? confirmButton({ label: 'Retry…', action: `/dashboard/deliveries/${d.id}/retry`, question: `Send delivery #${d.id} again, with a fresh set of ${d.maxAttempts} attempts?`, confirm: 'Yes, retry', csrf: context.csrf }) : ''}</div>`,
+${d.state === 'dead' && context.can('retry') ? confirmButton({ label: 'Retry…', action: `/dashboard/deliveries/${d.id}/retry`, question: `Send delivery #${d.id} again, with a fresh set of ${d.maxAttempts} attempts?`, confirm: 'Yes, retry', csrf: context.csrf }) : ''}</div>`,
 )}
 ${items.length === pageSize && oldest ? html`<p class="pager"><a href="/dashboard/deliveries${queryString({ state, before: oldest })}">Older →</a></p>` : ''}`,
   )

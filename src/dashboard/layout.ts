@@ -1,3 +1,4 @@
+import type { Permission } from '../accounts/permissions.js'
 import { type Html, html } from './html.js'
 
 export const NAV = [
@@ -12,7 +13,14 @@ export const NAV = [
 
 export type Section = (typeof NAV)[number][0]
 
-export type PageContext = { csrf: string; notice?: Notice }
+export type PageContext = {
+  csrf: string
+  notice?: Notice
+  /** Who is signed in, as the header shows it ("alice · operator"). */
+  who: string
+  /** Whether the signed-in principal may do this: pages show only the buttons it may use. */
+  can(permission: Permission): boolean
+}
 export type Notice = { kind: 'ok' | 'bad' | 'warn' | 'info'; text: string }
 
 /** A whole signed-in page: header, navigation, sign-out, the content. */
@@ -25,7 +33,7 @@ export function page(title: string, section: Section, context: PageContext, cont
     ([key, href, label]) =>
       html`<a href="${href}"${key === section ? html` aria-current="page"` : ''}>${label}</a>`,
   )}</nav>
-  <form method="post" action="/dashboard/logout">${csrfField(context.csrf)}<button type="submit">Sign out</button></form>
+  <form method="post" action="/dashboard/logout"><span class="small muted who">${context.who}</span> ${csrfField(context.csrf)}<button type="submit">Sign out</button></form>
 </header>
 <main>
 <h1>${title}</h1>

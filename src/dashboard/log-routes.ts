@@ -1,10 +1,11 @@
 import { z } from 'zod'
+import { requestActor } from '../accounts/request-actor.js'
 import { id } from '../admin/inputs.js'
 import { HttpError } from '../http/errors.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { getLogEntry, listLog } from '../postback-log/queries.js'
 import { replayFromLog } from './actions.js'
-import { csrfOf, type DashboardOptions, filterText, pageContext, sendHtml } from './context.js'
+import { type DashboardOptions, filterText, pageContext, sendHtml } from './context.js'
 import { page } from './layout.js'
 import { notice, noticeQuery } from './notices.js'
 import { renderEntry } from './postback-entry.js'
@@ -55,7 +56,7 @@ export function logRoutes(app: ZodApp, { db, config, networks, deliveries }: Das
         reply,
         page
           .reverse()
-          .map((e) => renderEntry(e, csrfOf(request), { fresh: true }).text)
+          .map((e) => renderEntry(e, pageContext(request), { fresh: true }).text)
           .join(''),
       )
     },
@@ -75,7 +76,7 @@ export function logRoutes(app: ZodApp, { db, config, networks, deliveries }: Das
           `Postback #${entry.id}`,
           'postbacks',
           context,
-          renderEntry(entry, context.csrf, { open: true }),
+          renderEntry(entry, context, { open: true }),
         ).text,
       )
     },
@@ -84,6 +85,7 @@ export function logRoutes(app: ZodApp, { db, config, networks, deliveries }: Das
   app.post(
     '/dashboard/postbacks/:id/replay',
     {
+      config: { permission: 'replay' },
       schema: {
         params: byId,
         // The checkbox "the network really sent it": '1' when ticked, absent otherwise.
@@ -99,7 +101,7 @@ export function logRoutes(app: ZodApp, { db, config, networks, deliveries }: Das
       const { params, body } = request
       const deps = { pool: db.pool, config, networks, deliveries }
       const result = await replayFromLog(deps, params.id, {
-        by: `dashboard from ${request.ip}`,
+        actor: requestActor(request, 'dashboard'),
         includeUnauthorized: body.include_unauthorized,
       })
       if (result.kind === 'replayed')

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { requestActor } from '../accounts/request-actor.js'
 import { id } from '../admin/inputs.js'
 import { reviewConversion } from '../conversions/review.js'
 import { getConversion, searchConversions } from '../conversions/rows.js'
@@ -76,10 +77,12 @@ export function moneyRoutes(app: ZodApp, { db, deliveries }: DashboardOptions) {
   for (const verdict of ['approve', 'reject'] as const) {
     app.post(
       `/dashboard/conversions/:id/${verdict}`,
-      { schema: { params: byId } },
-      async ({ params }, reply) => {
+      { config: { permission: 'review' }, schema: { params: byId } },
+      async (request, reply) => {
+        const { params } = request
         try {
-          await reviewConversion(db.pool, params.id, verdict, deliveries.rules)
+          const actor = requestActor(request, 'dashboard')
+          await reviewConversion(db.pool, params.id, verdict, deliveries.rules, actor)
         } catch (error) {
           if (error instanceof HttpError && error.code === 'NOT_HELD')
             return reply.redirect(`/dashboard/conversions/${params.id}?notice=not-held`, 303)

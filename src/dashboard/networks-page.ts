@@ -29,10 +29,14 @@ ${networks.names().map((name, index) => {
 <p class="small muted">Signature: ${profile.signature.kind} · allowed IPs: ${profile.allowedIps.entries.length ? profile.allowedIps.entries.join(', ') : 'any'} · points from ${profile.pointsFrom}</p>
 <div class="copyrow"><textarea id="${inputId}" rows="2" readonly aria-label="Postback URL for ${name}">${url.url}</textarea><button type="button" class="secondary" data-copy="${inputId}">Copy</button></div>
 ${url.notes.map((note) => html`<p class="small muted">${note}</p>`)}
-<form class="filters" method="post" action="/dashboard/networks/${name}/test">${csrfField(context.csrf)}
+${
+  context.can('admin')
+    ? html`<form class="filters" method="post" action="/dashboard/networks/${name}/test">${csrfField(context.csrf)}
 <label>Test user id <input name="user" value="test-user" required maxlength="255"></label>
 <label>Status <select name="status"><option>approved</option><option>pending</option><option>reversed</option></select></label>
-<button type="submit">Send test postback</button></form>
+<button type="submit">Send test postback</button></form>`
+    : ''
+}
 <form class="filters" method="get" action="/dashboard/networks/${name}/doctor#network-${name}">
 <button type="submit" class="secondary">Diagnose</button> <span class="small muted">reads its newest postbacks and says what is wrong</span></form>
 ${shown ? testResult(shown) : ''}

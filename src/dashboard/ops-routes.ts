@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { requestActor } from '../accounts/request-actor.js'
 import { id } from '../admin/inputs.js'
+import { recordAudit } from '../audit/record.js'
 import { retryDeadDelivery } from '../delivery/retry.js'
 import { HttpError } from '../http/errors.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
@@ -82,6 +84,15 @@ export function opsRoutes(app: ZodApp, options: DashboardOptions) {
         userId: body.user,
         status: body.status,
       })
+      // The test postback is recorded like any other (postback log, conversion, ledger);
+      // the audit row says who sent it.
+      await recordAudit(db.pool, {
+        actor: requestActor(request, 'dashboard'),
+        action: 'network.test',
+        subject: { type: 'network', id: result.network },
+        userId: body.user,
+        after: { txId: result.txId, statusCode: result.statusCode, outcome: result.outcome },
+      })
       return sendHtml(
         reply,
         networksPage(pageContext(request), networks, hostOf(request), result).text,
@@ -113,11 +124,12 @@ export function opsRoutes(app: ZodApp, options: DashboardOptions) {
 
   app.post(
     '/dashboard/deliveries/:id/retry',
-    { schema: { params: z.object({ id }) } },
-    async ({ params }, reply) => {
+    { config: { permission: 'retry' }, schema: { params: z.object({ id }) } },
+    async (request, reply) => {
+      const { params } = request
       let notice = 'retried'
       try {
-        await retryDeadDelivery(db.pool, params.id)
+        await retryDeadDelivery(db.pool, params.id, requestActor(request, 'dashboard'))
         deliveries.wake()
       } catch (error) {
         if (!(error instanceof HttpError && error.code === 'NOT_DEAD')) throw error

@@ -1,12 +1,12 @@
 import type { LogEntry } from '../postback-log/rows.js'
 import { explainOutcome, replayable } from './explain.js'
 import { formatTime, type Html, html } from './html.js'
-import { badge, confirmButton } from './layout.js'
+import { badge, confirmButton, type PageContext } from './layout.js'
 
 /** One postback log row: a summary line that opens to the request, answer and explanation. */
 export function renderEntry(
   entry: LogEntry,
-  csrf: string,
+  context: Pick<PageContext, 'csrf' | 'can'>,
   options: { open?: boolean; fresh?: boolean } = {},
 ): Html {
   const explanation = explainOutcome(entry)
@@ -35,7 +35,7 @@ ${entry.body ? html`<div class="small muted">Body</div><pre>${entry.body}</pre>`
 X-Postback-Outcome: ${entry.outcome}${entry.message ? `\n${entry.message}` : ''}</pre>
 ${entry.conversionId ? html`<p><a href="/dashboard/conversions/${entry.conversionId}">Conversion #${entry.conversionId} and its timeline</a></p>` : ''}
 ${entry.replayOf ? html`<p class="small">Replay of <a href="/dashboard/postbacks/${entry.replayOf}">#${entry.replayOf}</a>${entry.replayedBy ? ` by ${entry.replayedBy}` : ''}</p>` : ''}
-${replayControls(entry, csrf)}
+${context.can('replay') ? replayControls(entry, context.csrf) : ''}
 <p class="small"><a href="/dashboard/postbacks/${entry.id}">Permalink</a></p></div>
 </div></div></details>`
 }

@@ -97,7 +97,7 @@ export function postbacksPage(
 <div class="entry-head" aria-hidden="true"><span>Received (UTC)</span><span>Network</span><span>Outcome</span><span>User</span><span>Offer</span><span>Payout</span><span></span></div>
 <div class="entries"${live ? html` data-live-src="/dashboard/postbacks/rows${queryString(filters) || '?'}" data-after="${newest}"` : ''}>
 ${entries.length === 0 ? html`<p class="card muted" id="no-entries">No postbacks match these filters${query.user ? ' (a user is found through their conversions: search refused postbacks by tx id)' : ''}.</p>` : ''}
-${entries.map((entry) => renderEntry(entry, context.csrf))}
+${entries.map((entry) => renderEntry(entry, context))}
 </div>
 ${entries.length === pageSize && oldest ? html`<p class="pager"><a href="/dashboard/postbacks${queryString({ ...filters, before: oldest })}">Older entries →</a></p>` : ''}`,
   )

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import { ADMIN_TOKEN_PRINCIPAL, can, requiredPermission, whoMay } from '../accounts/permissions.js'
 import type { ThrottleState } from '../http/auth-throttle.js'
 import { HttpError, toHttpError } from '../http/errors.js'
 import { zodRoutes } from '../openapi/zod-routes.js'
@@ -57,7 +58,10 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
     const path = request.url.split('?')[0] ?? ''
     if (PUBLIC.has(path)) return
     request.dashboardSession = auth.verify(sessionCookie(request))
-    if (request.dashboardSession) return
+    if (request.dashboardSession) {
+      request.principal = ADMIN_TOKEN_PRINCIPAL
+      return refuseUnlessPermitted(request, reply)
+    }
     if (request.method === 'GET' && !path.endsWith('/rows')) {
       const next = request.url.startsWith('/dashboard') ? request.url : '/dashboard'
       return reply.redirect(`/dashboard/login?next=${encodeURIComponent(next)}`, 303)
@@ -153,7 +157,7 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
     return reply.redirect(next, 303)
   })
 
-  app.post('/dashboard/logout', async (request, reply) => {
+  app.post('/dashboard/logout', { config: { permission: 'read' } }, async (request, reply) => {
     clearSessionCookie(request, reply)
     return reply.redirect('/dashboard/login', 303)
   })
@@ -174,6 +178,21 @@ function safeNext(value: unknown): string {
     !value.startsWith('//')
     ? value
     : '/dashboard'
+}
+
+/** A route's permission (accounts/permissions.ts), enforced once for every dashboard route. */
+function refuseUnlessPermitted(request: FastifyRequest, reply: FastifyReply) {
+  const needed = requiredPermission(request.method, request.routeOptions.config?.permission)
+  if (can(request.principal, needed)) return
+  const { name, grant } = request.principal ?? { name: 'nobody', grant: 'none' }
+  return reply
+    .code(403)
+    .type('text/html; charset=utf-8')
+    .send(
+      errorPage(
+        `${name} (${grant}) may not do this: it needs the ${needed} permission (${whoMay(needed)}). Ask an admin.`,
+      ),
+    )
 }
 
 function errorPage(message: string): string {

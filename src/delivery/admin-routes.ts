@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { authenticateApi } from '../accounts/admin-auth.js'
+import { requestActor } from '../accounts/request-actor.js'
 import { numericId, timestamp } from '../admin/answers.js'
 import { id, page } from '../admin/inputs.js'
 import type { Database } from '../db/database.js'
 import type { AuthThrottle } from '../http/auth-throttle.js'
-import { requireBearerToken } from '../http/bearer-token.js'
 import {
   ADMIN,
   ADMIN_REFUSALS,
@@ -62,7 +63,7 @@ export async function deliveryAdminRoutes(
   { db, token, deliveries, throttle }: DeliveryAdminOptions,
 ) {
   const app = zodRoutes(fastify)
-  app.addHook('onRequest', requireBearerToken(token, 'ADMIN_TOKEN', throttle))
+  app.addHook('onRequest', authenticateApi({ db, token, throttle }))
 
   app.get(
     '/admin/deliveries',
@@ -131,6 +132,7 @@ export async function deliveryAdminRoutes(
   app.post(
     '/admin/deliveries/:id/retry',
     {
+      config: { permission: 'retry' },
       schema: {
         summary: 'Retry a dead delivery from its first attempt',
         ...ADMIN,
@@ -144,8 +146,9 @@ export async function deliveryAdminRoutes(
         },
       },
     },
-    async ({ params }) => {
-      const retried = await retryDeadDelivery(db.pool, params.id)
+    async (request) => {
+      const actor = requestActor(request, 'admin-api')
+      const retried = await retryDeadDelivery(db.pool, request.params.id, actor)
       deliveries.wake()
       return retried
     },

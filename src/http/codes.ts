@@ -180,7 +180,7 @@ export const CODES = {
     status: 401,
     title: 'the Authorization: Bearer token is missing or wrong',
     action:
-      'Send `Authorization: Bearer <ADMIN_TOKEN>` (for /metrics, METRICS_TOKEN). Wrong tokens count towards AUTH_FAILURE_MAX.',
+      'Send `Authorization: Bearer <ADMIN_TOKEN>` or an API token that is neither revoked nor expired (for /metrics, METRICS_TOKEN). Wrong tokens count towards AUTH_FAILURE_MAX.',
     on: ['admin'],
   },
   TOO_MANY_AUTH_FAILURES: {
@@ -188,6 +188,37 @@ export const CODES = {
     title: 'too many wrong tokens from this address within AUTH_FAILURE_WINDOW',
     action:
       'Wait for Retry-After: until then the right token is refused too, so a guesser cannot tell. Find out who sends wrong tokens.',
+    on: ['admin', 'dashboard'],
+  },
+  FORBIDDEN: {
+    status: 403,
+    title: "the account's role or the token's scope does not allow this action",
+    action:
+      'Viewers and balances:read tokens only read; operators review, replay, retry and adjust; offers, networks, accounts and tokens need an admin. Ask an admin for the role or a token with the scope (docs/OPERATIONS.md, Accounts).',
+    on: ['admin', 'dashboard'],
+  },
+  ACCOUNT_NOT_FOUND: {
+    status: 404,
+    title: 'no account with that name',
+    action: 'List the accounts (GET /admin/accounts or `postback-receiver accounts list`).',
+    on: ['admin', 'dashboard'],
+  },
+  ACCOUNT_EXISTS: {
+    status: 409,
+    title: 'an account with that name exists already',
+    action: "Choose another name, or reset the existing account's password.",
+    on: ['admin', 'dashboard'],
+  },
+  TOKEN_NOT_FOUND: {
+    status: 404,
+    title: 'no API token with that id',
+    action: 'List the tokens (GET /admin/tokens).',
+    on: ['admin', 'dashboard'],
+  },
+  WEAK_PASSWORD: {
+    status: 400,
+    title: 'the password is too short',
+    action: 'Use at least 12 characters (a passphrase of several words is easiest).',
     on: ['admin', 'dashboard'],
   },
   USER_NOT_FOUND: {

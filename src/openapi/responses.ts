@@ -47,9 +47,15 @@ export function errorResponse(
 /** The 401 and 429 of a Bearer-token route (the admin API, /metrics). */
 export function tokenRefusals(setting: 'ADMIN_TOKEN' | 'METRICS_TOKEN') {
   return {
-    401: errorResponse(`Missing or wrong ${setting}.`, ['UNAUTHORIZED'], {
-      'www-authenticate': { description: 'Bearer', type: 'string' },
-    }),
+    401: errorResponse(
+      setting === 'ADMIN_TOKEN'
+        ? 'Missing or wrong token: ADMIN_TOKEN, or an API token that is neither revoked nor expired.'
+        : `Missing or wrong ${setting}.`,
+      ['UNAUTHORIZED'],
+      {
+        'www-authenticate': { description: 'Bearer', type: 'string' },
+      },
+    ),
     429: errorResponse(
       'Too many wrong tokens from this address (AUTH_FAILURE_MAX per AUTH_FAILURE_WINDOW): every token-checked request from it is refused until the window ends.',
       ['TOO_MANY_AUTH_FAILURES'],
@@ -86,11 +92,24 @@ export const BODY_REFUSALS = {
 
 export const ADMIN_TOKEN_REFUSALS = tokenRefusals('ADMIN_TOKEN')
 
+/** The token's scope does not include the route's permission (accounts/permissions.ts). */
+export const FORBIDDEN = {
+  403: errorResponse(
+    "The token's scope does not allow this route (a balances:read token only reads balances; viewer tokens only read; operator tokens also review, replay, retry and adjust).",
+    ['FORBIDDEN'],
+  ),
+}
+
 /** A route that reads the database. */
 export const DATABASE_REFUSAL = { 503: DATABASE_UNAVAILABLE }
 
-/** Most admin routes: bad input, the token, the database. */
-export const ADMIN_REFUSALS = { ...INVALID_INPUT, ...ADMIN_TOKEN_REFUSALS, ...DATABASE_REFUSAL }
+/** Most admin routes: bad input, the token and its scope, the database. */
+export const ADMIN_REFUSALS = {
+  ...INVALID_INPUT,
+  ...ADMIN_TOKEN_REFUSALS,
+  ...FORBIDDEN,
+  ...DATABASE_REFUSAL,
+}
 
 export const notFound = (...codes: [ErrorCode, ...ErrorCode[]]) =>
   errorResponse('Not found.', codes)

@@ -1,9 +1,13 @@
 import type { Pool } from 'pg'
+import { type Actor, actorText } from '../audit/actor.js'
+import { recordAudit } from '../audit/record.js'
+import { withTransaction } from '../db/transaction.js'
 import { HttpError } from '../http/errors.js'
 
 // A manual ledger adjustment: one 'adjustment' entry (no conversion, a reason, who made it)
 // and the balance, in one statement, like credits. An optional reference makes a retried
-// request (CLI re-run, HTTP retry) apply at most once.
+// request (CLI re-run, HTTP retry) apply at most once. The audit row commits with the entry;
+// a repeated reference changes nothing and writes none.
 
 export type Adjustment = {
   userId: string
@@ -11,7 +15,8 @@ export type Adjustment = {
   points: bigint
   reason: string
   reference: string | null
-  by: string
+  /** Who made it: the audit row's actor; ledger_entries.created_by keeps its short text. */
+  actor: Actor
 }
 
 export type AdjustmentResult = {
@@ -29,15 +34,16 @@ export type AdjustmentResult = {
 export const MAX_ADJUSTMENT = 10n ** 15n
 
 export async function adjustBalance(pool: Pool, adjustment: Adjustment): Promise<AdjustmentResult> {
-  const { userId, points, reason, reference, by } = adjustment
+  const { userId, points, reason, reference, actor } = adjustment
   if (points === 0n || points > MAX_ADJUSTMENT || points < -MAX_ADJUSTMENT) {
     throw new HttpError(
       'INVALID_FIELD',
       `points must be a non-zero whole number within ±${MAX_ADJUSTMENT}`,
     )
   }
-  const { rows } = await pool.query<{ id: string | null; balance: string | null }>(
-    `WITH entry AS (
+  const applied = await withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ id: string | null; balance: string | null }>(
+      `WITH entry AS (
        INSERT INTO ledger_entries (user_id, kind, points, reason, reference, created_by)
        VALUES ($1, 'adjustment', $2::bigint, $3, $4, $5)
        ON CONFLICT (reference) WHERE kind = 'adjustment' AND reference IS NOT NULL DO NOTHING
@@ -49,14 +55,23 @@ export async function adjustBalance(pool: Pool, adjustment: Adjustment): Promise
        RETURNING points
      )
      SELECT (SELECT id FROM entry) AS id, (SELECT points::text FROM balance) AS balance`,
-    [userId, points.toString(), reason, reference, by],
-  )
-  const row = rows[0]
-  if (row?.id && row.balance !== null) {
+      [userId, points.toString(), reason, reference, actorText(actor)],
+    )
+    const row = rows[0]
+    if (!row?.id || row.balance === null) return null
+    const balance = BigInt(row.balance)
+    await recordAudit(client, {
+      actor,
+      action: 'balance.adjust',
+      subject: { type: 'user', id: userId },
+      userId,
+      before: { balance: balance - points },
+      after: { balance, points, reason, reference, entryId: row.id },
+    })
     const result = { entryId: row.id, userId, points, reason, reference }
-    return { ...result, balance: BigInt(row.balance), duplicate: false }
-  }
-  return earlierAdjustment(pool, adjustment)
+    return { ...result, balance, duplicate: false }
+  })
+  return applied ?? earlierAdjustment(pool, adjustment)
 }
 
 /** The adjustment that already used this reference; refused if it was a different one. */

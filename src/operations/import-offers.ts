@@ -1,9 +1,12 @@
 import type { Pool, PoolClient } from 'pg'
+import type { Actor } from '../audit/actor.js'
+import { recordAudit } from '../audit/record.js'
 import { withTransaction } from '../db/transaction.js'
 import { type CsvRecord, columnIndex, readCsv } from './csv.js'
 
 // Expected payouts for many offers from a CSV, all or nothing: one transaction, upserted in
 // batches as the file streams; any bad row rolls everything back and is reported by line.
+// One audit row says who imported how many (not a row per offer: a file may hold 100,000).
 
 export type OfferColumns = { offer: string; payout: string; network: string }
 export type OfferImport = {
@@ -14,6 +17,7 @@ export type OfferImport = {
   /** Network names that exist; a row naming another one is refused. */
   knownNetworks: readonly string[]
   onProgress?: (rows: number) => void
+  actor: Actor
 }
 export type OfferImportResult = {
   created: number
@@ -60,6 +64,12 @@ export async function importOffers(pool: Pool, job: OfferImport): Promise<OfferI
       if (!indexes) throw new Error('the file is empty: expected a header row')
       if (result.problemCount === 0) await upsert(client, [...batch.values()], result)
       if (result.problemCount > 0) throw new RolledBack()
+      await recordAudit(client, {
+        actor: job.actor,
+        action: 'offers.import',
+        subject: { type: 'offers', id: job.defaultNetwork },
+        after: { rows, created: result.created, updated: result.updated },
+      })
     })
   } catch (error) {
     if (!(error instanceof RolledBack)) throw error

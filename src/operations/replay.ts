@@ -1,4 +1,6 @@
 import type { Pool } from 'pg'
+import { type Actor, actorText } from '../audit/actor.js'
+import { recordAudit } from '../audit/record.js'
 import type { Config } from '../config.js'
 import type { DeliveryHooks } from '../delivery/hooks.js'
 import { HttpError } from '../http/errors.js'
@@ -77,10 +79,42 @@ export function unverifiedMessage(outcome: string): string {
   return `refused as ${outcome} before its caller was verified (secret or signature, source address), and the stored copy cannot prove it genuine: replay it only if you know the network really sent it (--include-unauthorized)`
 }
 
+export type ReplayOptions = { actor: Actor; includeUnauthorized: boolean }
+
+/**
+ * Replays one stored request; a replay that ran leaves an audit row (after its own log row and
+ * conversion commit: the postback path writes them in its own transaction, and the log row's
+ * replay_of/replayed_by already record the replay if the audit insert fails).
+ */
 export async function replayOne(
   deps: ReplayDeps,
   stored: StoredRequest,
-  options: { by: string; includeUnauthorized: boolean },
+  options: ReplayOptions,
+): Promise<ReplayOutcome> {
+  const result = await replayStored(deps, stored, options)
+  if (result.kind === 'replayed') {
+    await recordAudit(deps.pool, {
+      actor: options.actor,
+      action: 'postback.replay',
+      subject: { type: 'postback', id: stored.id },
+      conversionId: result.conversionId,
+      before: { outcome: stored.outcome, statusCode: stored.statusCode },
+      after: {
+        replayLogId: result.replayLogId,
+        outcome: result.outcome,
+        statusCode: result.statusCode,
+        conversionId: result.conversionId,
+        points: result.points,
+      },
+    })
+  }
+  return result
+}
+
+async function replayStored(
+  deps: ReplayDeps,
+  stored: StoredRequest,
+  options: ReplayOptions,
 ): Promise<ReplayOutcome> {
   const base = {
     logId: stored.id,
@@ -104,7 +138,10 @@ export async function replayOne(
   if (!callerVerified && !options.includeUnauthorized)
     return skip(unverifiedMessage(stored.outcome))
 
-  const { network, txId, ...log } = { ...requestLog(stored, options.by), callerVerified }
+  const { network, txId, ...log } = {
+    ...requestLog(stored, actorText(options.actor)),
+    callerVerified,
+  }
   let params: Params = new Map()
   let txNames = ['tx_id']
   let networkName = network

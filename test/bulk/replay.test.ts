@@ -111,7 +111,7 @@ test('two operators starting the same bulk replay at once: one run, each refusal
     assert.equal(r.json().code, 'BULK_RUN_ACTIVE')
     assert.match(
       r.json().message,
-      /a bulk replay is already running \(run #\d+, started by admin-api/,
+      /a bulk replay is already running \(run #\d+, started by ADMIN_TOKEN/,
     )
   }
   // A second start that came after the first ended is a second run over the same rows: it

@@ -1,7 +1,7 @@
 import { adjustBalance, MAX_ADJUSTMENT } from '../../operations/adjust.js'
 import { parseFlags, positionals, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
-import { operator, withContext } from '../context.js'
+import { cliActor, withContext } from '../context.js'
 
 export const adjustCommand: Command = {
   summary: '<user> <points> --reason ...  a manual ledger adjustment (+ or -)',
@@ -40,7 +40,7 @@ Also: POST /admin/users/:userId/adjustments.`,
         points,
         reason,
         reference: values.reference ?? null,
-        by: operator(values.by),
+        actor: cliActor(values.by),
       }),
     )
     const sign = result.points > 0n ? '+' : ''

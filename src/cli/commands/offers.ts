@@ -3,7 +3,7 @@ import { DEFAULT_NETWORK } from '../../networks/profile.js'
 import { importOffers } from '../../operations/import-offers.js'
 import { parseFlags, positionals, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
-import { withContext } from '../context.js'
+import { cliActor, withContext } from '../context.js'
 import { count, createProgress } from '../progress.js'
 
 export const offersCommand: Command = {
@@ -48,6 +48,7 @@ The last row for an offer wins.`,
         },
         defaultNetwork,
         knownNetworks: networks.names(),
+        actor: cliActor(undefined),
         onProgress: (rows) => progress.update(`reading ${file}: ${count(rows)} rows`),
       })
     })

@@ -3,7 +3,7 @@ import { replayOne, unverifiedMessage } from '../../operations/replay.js'
 import { type ReplayFilter, selectRefusals } from '../../operations/replay-selection.js'
 import { integerFlag, parseFlags, positionals, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
-import { operator, withContext } from '../context.js'
+import { cliActor, operator, withContext } from '../context.js'
 import { count, createProgress } from '../progress.js'
 
 export const replayCommand: Command = {
@@ -89,7 +89,7 @@ Exit code: 0 when every selected postback is now accepted, 1 otherwise.`,
         const result = await replayOne(
           { pool: context.db.pool, config: context.config, networks, deliveries },
           stored,
-          { by, includeUnauthorized },
+          { actor: cliActor(values.by), includeUnauthorized },
         )
         if (result.kind === 'skipped') {
           tally.skipped += 1
