@@ -3,6 +3,7 @@ import { type Html, html } from './html.js'
 
 export const NAV = [
   ['overview', '/dashboard', 'Overview'],
+  ['reports', '/dashboard/reports', 'Reports'],
   ['postbacks', '/dashboard/postbacks', 'Postback log'],
   ['conversions', '/dashboard/conversions', 'Conversions'],
   ['users', '/dashboard/users', 'Users'],

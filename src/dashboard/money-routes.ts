@@ -8,6 +8,7 @@ import { HttpError } from '../http/errors.js'
 import { balanceOf, ledgerOfConversion, ledgerOfUser } from '../ledger/rows.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { logOfConversion } from '../postback-log/queries.js'
+import { listUsers } from '../reports/users.js'
 import { type DashboardOptions, filterText, pageContext, sendHtml } from './context.js'
 import {
   conversionPage,
@@ -17,11 +18,13 @@ import {
   userPage,
 } from './conversions-page.js'
 import { notice, noticeQuery } from './notices.js'
+import { USER_SORTS, usersListPage } from './users-page.js'
 
 const PAGE_SIZE = 50
+const USERS_PAGE = 50
 const byId = z.object({ id })
 
-export function moneyRoutes(app: ZodApp, { db, deliveries }: DashboardOptions) {
+export function moneyRoutes(app: ZodApp, { db, deliveries, config }: DashboardOptions) {
   app.get(
     '/dashboard/conversions',
     {
@@ -102,11 +105,29 @@ export function moneyRoutes(app: ZodApp, { db, deliveries }: DashboardOptions) {
 
   app.get(
     '/dashboard/users',
-    { schema: { querystring: z.object({ user: filterText, before: id.optional(), notice }) } },
+    {
+      schema: {
+        querystring: z.object({
+          user: filterText,
+          before: id.optional(),
+          notice,
+          // Without a user: the list of users, searched and sorted.
+          search: filterText,
+          sort: z.enum(USER_SORTS).default('balance'),
+          order: z.enum(['asc', 'desc']).default('desc'),
+          offset: z.coerce.number().int().min(0).max(100_000).default(0),
+        }),
+      },
+    },
     async (request, reply) => {
       const q = request.query
       const ctx = pageContext(request)
-      if (!q.user) return sendHtml(reply, userPage(ctx, undefined, null, [], undefined).text)
+      if (!q.user) {
+        const list = { search: q.search, sort: q.sort, order: q.order, offset: q.offset }
+        const { items, more } = await listUsers(db.pool, { ...list, limit: USERS_PAGE })
+        const zone = config.REPORT_TIMEZONE
+        return sendHtml(reply, usersListPage(ctx, list, items, more, zone, USERS_PAGE).text)
+      }
       const account = {
         balance: await balanceOf(db.pool, q.user),
         entries: await ledgerOfUser(db.pool, q.user, q.before, PAGE_SIZE),

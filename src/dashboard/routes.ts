@@ -21,6 +21,7 @@ import { logRoutes } from './log-routes.js'
 import { loginPage } from './login-page.js'
 import { moneyRoutes } from './money-routes.js'
 import { opsRoutes } from './ops-routes.js'
+import { reportRoutes } from './report-routes.js'
 
 const PUBLIC = new Set([
   '/dashboard/login',
@@ -165,6 +166,7 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
   logRoutes(app, options)
   moneyRoutes(app, options)
   opsRoutes(app, options)
+  reportRoutes(app, options)
   bulkRoutes(app, options)
 }
 
