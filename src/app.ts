@@ -18,7 +18,9 @@ import { capConnectionsPerAddress } from './http/connection-cap.js'
 import { errorBody, HttpError, handleError, handleNotFound } from './http/errors.js'
 import { createMetrics, type Metrics } from './metrics/metrics.js'
 import { metricsRoutes } from './metrics/routes.js'
-import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
+import { openNetworkRegistry } from './networks/load.js'
+import type { NetworkRegistry } from './networks/registry.js'
+import { watchStoredNetworks } from './networks/watch.js'
 import { registerOpenapiDocs } from './openapi/plugin.js'
 import { baseUrl } from './postbacks/postback-url.js'
 import { postbackRoutes } from './postbacks/routes.js'
@@ -27,7 +29,10 @@ import { resolvePostbackSecrets } from './postbacks/secrets.js'
 export type AppDependencies = {
   db: Database
   logger: Logger
-  /** The networks postbacks may name; built from config (and NETWORKS_FILE) when not given. */
+  /**
+   * The networks postbacks may name; built from config, NETWORKS_FILE and the database when not
+   * given. A refreshable registry is kept up to date with the database while the app runs.
+   */
   networks?: NetworkRegistry
   /** Redis for rate limits shared between instances (REDIS_URL); the caller closes it. */
   redis?: Redis
@@ -75,7 +80,16 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.setNotFoundHandler(handleNotFound)
   capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_IP)
 
-  const networks = deps.networks ?? (await createNetworkRegistry(config, deps.db))
+  const networks = deps.networks ?? (await createNetworkRegistry(config, deps.db, deps.logger))
+  if (networks.refreshable) {
+    const watch = watchStoredNetworks({
+      registry: networks,
+      pool: deps.db.pool,
+      intervalMs: config.NETWORKS_RELOAD_INTERVAL,
+      log: deps.logger,
+    })
+    app.addHook('onClose', () => watch.stop())
+  }
   // First: it documents the routes registered after it (GET /openapi.json, /docs).
   await registerOpenapiDocs(app, config)
   await app.register(healthRoutes, { db: deps.db })
@@ -114,6 +128,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     const options = {
       db: deps.db,
       bulk,
+      config,
       token: config.ADMIN_TOKEN,
       networks,
       baseUrl: baseUrl(config),
@@ -127,19 +142,20 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     await app.register(bulkAdminRoutes, options)
     // The operator dashboard (/dashboard): signs in with the same token. The bare address is
     // where a first visit lands: it leads there.
-    await app.register(dashboardRoutes, { ...options, config })
+    await app.register(dashboardRoutes, options)
     app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/dashboard', 302))
   }
   return app
 }
 
-/** The default network's secret (configured or generated) plus NETWORKS_FILE's profiles. */
+/** The default network's secret (configured or generated), NETWORKS_FILE's and the database's profiles. */
 export async function createNetworkRegistry(
   config: Config,
   db: Database,
+  log: Logger,
 ): Promise<NetworkRegistry> {
   const { secrets } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
-  return new NetworkRegistry(await loadNetworkProfiles(config, secrets))
+  return openNetworkRegistry(config, secrets, db.pool, log)
 }
 
 /** Node's own limits on a request's arrival, checked often enough to hold their bound. */

@@ -170,6 +170,8 @@ const VARIABLES = {
   },
   ALLOWED_IPS: { schema: ipList(), example: '203.0.113.7,198.51.100.0/24' },
   NETWORKS_FILE: { schema: z.string().optional(), example: './networks.json' },
+  // How often each instance checks the database for network profiles edited elsewhere.
+  NETWORKS_RELOAD_INTERVAL: { schema: positiveDuration('5 s'), example: '5 s' },
   POINTS_PER_UNIT: { schema: decimal('100'), example: '100' },
   CREDIT_PENDING: { schema: boolean(false), example: 'false' },
   MAX_PAYOUT: { schema: optionalDecimal(), example: '50.00' },

@@ -8,7 +8,8 @@ import { createLogger } from './http/logging.js'
 import { connectRedis } from './http/redis.js'
 import { reloadTlsCertificate } from './http/tls.js'
 import { createMetrics } from './metrics/metrics.js'
-import { loadNetworkProfiles, NetworkRegistry } from './networks/registry.js'
+import { openNetworkRegistry } from './networks/load.js'
+import type { NetworkRegistry } from './networks/registry.js'
 import { startRetentionSchedule } from './operations/retention-schedule.js'
 import { startupBanner } from './postbacks/postback-url.js'
 import { resolvePostbackSecrets } from './postbacks/secrets.js'
@@ -42,7 +43,8 @@ if (generated) {
 }
 let deliveryRules: DeliveryRules
 try {
-  networks = new NetworkRegistry(await loadNetworkProfiles(config, secrets))
+  // Kept up to date with profiles edited in the dashboard or admin API (buildApp watches it).
+  networks = await openNetworkRegistry(config, secrets, db.pool, log)
   deliveryRules = new DeliveryRules(await loadDeliveryRules(config))
 } catch (error) {
   log.fatal(`startup failed: ${(error as Error).message}`)
@@ -136,12 +138,13 @@ async function shutdown(signal: string) {
     process.exit(1)
   }
 }
-// SIGHUP re-reads the TLS certificate and key and NETWORKS_FILE; requests in flight keep the
-// profiles they started with, and a bad file leaves the running certificate or profiles in place.
+// SIGHUP re-reads the TLS certificate and key and NETWORKS_FILE (and the database's network
+// profiles); requests in flight keep the profiles they started with, and a bad file leaves the
+// running certificate or profiles in place.
 process.on('SIGHUP', async () => {
   reloadTlsCertificate(app.server, config, log)
   try {
-    networks.replace(await loadNetworkProfiles(config, secrets))
+    await networks.refresh()
     log.info({ networks: networks.names() }, 'networks reloaded')
   } catch (error) {
     log.error(`networks not reloaded, keeping the previous ones: ${(error as Error).message}`)

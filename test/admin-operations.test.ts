@@ -92,6 +92,7 @@ test('POST /admin/users/:id/adjustments moves the balance once per reference', a
     reference: `r-${user}`,
     balance: -250,
     duplicate: false,
+    newUser: true,
   })
   const retried = await adjust(user, {
     points: '-250',

@@ -131,8 +131,19 @@ const SAMPLES: Record<string, Request> = {
     url: '/admin/offers/7',
     payload: { expectedPayout: '3.50' },
   },
+  'GET /admin/offers': { url: '/admin/offers' },
   'GET /admin/stats': { url: '/admin/stats' },
   'GET /admin/networks': { url: '/admin/networks' },
+  'POST /admin/networks': {
+    method: 'POST',
+    url: '/admin/networks',
+    payload: { name: 'doc-net', preset: 'monlix', secrets: ['doc-net-secret-0123456789'] },
+  },
+  'PATCH /admin/networks/{network}': {
+    method: 'PATCH',
+    url: '/admin/networks/doc-net',
+    payload: { allowedIps: [] },
+  },
   'GET /admin/networks/{network}/postback-url': { url: '/admin/networks/default/postback-url' },
   'GET /admin/networks/{network}/doctor': { url: '/admin/networks/default/doctor' },
   'POST /admin/conversions/{id}/approve': { method: 'POST', url: '/admin/conversions/1/approve' },
@@ -340,10 +351,7 @@ test('admin answers on real data match the document: users, conversions, the log
   assert.ok((await admin({ url: '/admin/stats?by=day' })).json().rows.length > 0)
 
   const networks = await admin({ url: '/admin/networks' })
-  assert.deepEqual(
-    networks.json().items.map((n: { name: string }) => n.name),
-    ['default'],
-  )
+  assert.ok(networks.json().items.some((n: { name: string }) => n.name === 'default'))
   const url = await admin({ url: '/admin/networks/default/postback-url?base=https://pb.example' })
   assert.match(url.json().url, /^https:\/\/pb\.example\//)
   const unknown = await admin({ url: '/admin/networks/nope/postback-url' })
@@ -476,6 +484,42 @@ test('bulk replay and bulk retry answers match the document: previews, runs, the
   assert.equal(retry.statusCode, 200)
 })
 
+test('network edits and the offers list match the document: added, changed, refused', async () => {
+  const added = await admin({
+    method: 'POST',
+    url: '/admin/networks',
+    payload: { name: 'doc-monlix', preset: 'monlix', secrets: ['doc-monlix-secret-0123456789'] },
+  })
+  assert.equal(added.statusCode, 200, added.body)
+  const again = await admin({
+    method: 'POST',
+    url: '/admin/networks',
+    payload: { name: 'doc-monlix', preset: 'monlix', secrets: ['doc-monlix-secret-0123456789'] },
+  })
+  assert.equal(again.json().code, 'NETWORK_EXISTS')
+  const edit = (network: string) => ({
+    method: 'PATCH' as const,
+    url: `/admin/networks/${network}`,
+    payload: { allowedIps: ['203.0.113.0/24'] },
+  })
+  assert.deepEqual((await admin(edit('doc-monlix'))).json().allowedIps, ['203.0.113.0/24'])
+  assert.equal((await admin(edit('default'))).json().code, 'NETWORK_READ_ONLY')
+  assert.equal((await admin(edit('nope'))).json().code, 'UNKNOWN_NETWORK')
+
+  for (const offerId of ['doc-o1', 'doc-o2'])
+    await admin({
+      method: 'PUT',
+      url: `/admin/offers/${offerId}`,
+      payload: { expectedPayout: '1.250000', network: 'doc-offers' },
+    })
+  const first = await admin({ url: '/admin/offers?network=doc-offers&limit=1' })
+  assert.deepEqual(first.json().items[0].expectedPayout, '1.25')
+  const next = await admin({
+    url: `/admin/offers?network=doc-offers&limit=1&after=${first.json().nextAfter}`,
+  })
+  assert.equal(next.json().items[0].offerId, 'doc-o2')
+})
+
 test('reward-only conversions (no payout, no offer id) and their review match the document', async () => {
   // Tapjoy sends points only; TheoremReach a payout but no offer id (held above MAX_PAYOUT).
   const config = testConfig({ POSTBACK_SECRET: SECRET, ADMIN_TOKEN, MAX_PAYOUT: '100' })
@@ -555,6 +599,15 @@ test('every admin route refuses a bad parameter or body with a 400 naming the fi
     'PUT /admin/offers/{offerId}': [
       { method: 'PUT', url: '/admin/offers/7', payload: { expectedPayout: 3.5 } },
       'expectedPayout',
+    ],
+    'GET /admin/offers': [{ url: '/admin/offers?limit=0' }, 'limit'],
+    'POST /admin/networks': [
+      { method: 'POST', url: '/admin/networks', payload: { name: 'n', allowedIps: '1.2.3.4' } },
+      'allowedIps',
+    ],
+    'PATCH /admin/networks/{network}': [
+      { method: 'PATCH', url: '/admin/networks/n', payload: { statuses: { approved: 'ok' } } },
+      'statuses.approved',
     ],
     'GET /admin/stats': [{ url: '/admin/stats?tz=Mars/Olympus' }, 'tz'],
     'GET /admin/networks/{network}/postback-url': [

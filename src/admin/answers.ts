@@ -135,15 +135,46 @@ export const statsAnswer = z.object({
   ),
 })
 
-export const networksAnswer = z.object({
-  items: z.array(
-    z.object({
-      name: z.string(),
-      preset: z.string().nullable(),
-      signature: z.string().optional(),
-      allowedIps: z.array(z.string()).optional(),
-    }),
-  ),
+export const networkAnswer = z.object({
+  name: z.string(),
+  source: z
+    .enum(['environment', 'file', 'database'])
+    .nullable()
+    .describe('where its profile comes from: NETWORKS_FILE wins over the database'),
+  preset: z.string().nullable(),
+  signature: z.string().nullable(),
+  allowedIps: z.array(z.string()).describe('empty: any address'),
+  statuses: z
+    .object({
+      approved: z.array(z.string()),
+      pending: z.array(z.string()),
+      reversed: z.array(z.string()),
+    })
+    .describe("the network's status values and what each means"),
+  secrets: z.number().int().describe('how many secrets it has (never which)'),
+  shadowed: z
+    .boolean()
+    .describe('the database defines it too, but NETWORKS_FILE (or the environment) wins'),
+  editable: z.boolean().describe('stored in the database: editable in the dashboard and API'),
+})
+
+export const networksAnswer = z.object({ items: z.array(networkAnswer) })
+
+export const networkChangeAnswer = networkAnswer.extend({
+  profile: z
+    .record(z.string(), z.unknown())
+    .describe('the stored NETWORKS_FILE-shaped entry, without its secrets'),
+  secretsChanged: z.boolean(),
+  updatedAt: timestamp,
+  updatedBy: z.string(),
+})
+
+export const offersAnswer = z.object({
+  items: z.array(offerAnswer),
+  nextAfter: z
+    .string()
+    .optional()
+    .describe('pass as `after` for the next page; absent on the last'),
 })
 
 export const doctorAnswer = z.object({
@@ -176,4 +207,9 @@ export const adjustmentAnswer = z.object({
   reference: z.string().nullable(),
   balance: z.number().int().describe('the balance after the adjustment'),
   duplicate: z.boolean().describe('true: this reference was applied before, nothing changed'),
+  newUser: z
+    .boolean()
+    .describe(
+      'true: the user had no balance and no conversions before this adjustment (check the user id)',
+    ),
 })

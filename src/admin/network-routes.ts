@@ -1,13 +1,18 @@
 import { z } from 'zod'
+import { requestActor } from '../accounts/request-actor.js'
+import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { HttpError } from '../http/errors.js'
+import { createNetwork, describeChange, describeNetwork, editNetwork } from '../networks/edit.js'
 import { networkPostbackUrl } from '../networks/postback-url.js'
-import type { NetworkProfile } from '../networks/profile.js'
+import { NETWORK_NAME, type NetworkProfile, profileInputSchema } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import {
   ADMIN,
   ADMIN_REFUSALS,
   ADMIN_TOKEN_REFUSALS,
+  BODY_REFUSALS,
+  conflict,
   FORBIDDEN,
   INVALID_INPUT,
   jsonResponse,
@@ -15,14 +20,20 @@ import {
 } from '../openapi/responses.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { DOCTOR_DEFAULT_ROWS, DOCTOR_MAX_ROWS, runDoctor } from '../operations/doctor/run.js'
-import { doctorAnswer, networksAnswer, postbackUrlAnswer } from './answers.js'
+import { doctorAnswer, networkChangeAnswer, networksAnswer, postbackUrlAnswer } from './answers.js'
 import { name } from './inputs.js'
 
-// The configured networks, each one's postback URL and its doctor. Registered inside
-// adminRoutes, behind the same Bearer token.
+// The configured networks, each one's postback URL and its doctor, and networks stored in the
+// database: added from a preset plus a secret, edited (allowed IPs, statuses, any field).
+// Registered inside adminRoutes, behind the same Bearer token.
+
+const PROFILE_BODY = profileInputSchema.describe(
+  'a NETWORKS_FILE entry (docs/NETWORKS.md); `secrets` are write-only',
+)
 
 export type AdminNetworkOptions = {
   db: Database
+  config: Config
   networks: NetworkRegistry
   /** Where networks reach this service, for the postback URLs shown. */
   baseUrl: string
@@ -32,8 +43,9 @@ export type AdminNetworkOptions = {
 
 export function adminNetworkRoutes(
   app: ZodApp,
-  { db, networks, baseUrl, publicUrl }: AdminNetworkOptions,
+  { db, config, networks, baseUrl, publicUrl }: AdminNetworkOptions,
 ) {
+  const deps = { pool: db.pool, config, networks }
   const requireNetwork = (network: string): NetworkProfile => {
     const profile = networks.get(network)
     if (!profile)
@@ -59,16 +71,66 @@ export function adminNetworkRoutes(
       },
     },
     async () => ({
-      items: networks.names().map((name) => {
-        const profile = networks.get(name)
-        return {
-          name,
-          preset: profile?.preset ?? null,
-          signature: profile?.signature.kind,
-          allowedIps: profile && [...profile.allowedIps.entries],
-        }
-      }),
+      items: networks.names().flatMap((name) => describeNetwork(networks, name) ?? []),
     }),
+  )
+
+  app.post(
+    '/admin/networks',
+    {
+      schema: {
+        summary:
+          'Add a network, stored in the database (a preset plus its secret): every instance applies it within NETWORKS_RELOAD_INTERVAL',
+        ...ADMIN,
+        body: PROFILE_BODY.extend({
+          name: z
+            .string()
+            .regex(NETWORK_NAME, 'must be lower-case letters, digits, - and _ (at most 64)'),
+        }),
+        response: {
+          200: jsonResponse('Added.', networkChangeAnswer),
+          409: conflict(
+            'A network by that name exists (database, NETWORKS_FILE or environment).',
+            'NETWORK_EXISTS',
+          ),
+          ...ADMIN_REFUSALS,
+          ...BODY_REFUSALS,
+        },
+      },
+    },
+    async (request) => {
+      const { name, ...entry } = request.body
+      const change = await createNetwork(deps, name, entry, requestActor(request, 'admin-api'))
+      return describeChange(config, change)
+    },
+  )
+
+  app.patch(
+    '/admin/networks/:network',
+    {
+      schema: {
+        summary:
+          'Change fields of a network stored in the database (each field given replaces its value; `secrets` left out are kept)',
+        ...ADMIN,
+        params: z.object({ network: name }),
+        body: PROFILE_BODY,
+        response: {
+          200: jsonResponse('Changed.', networkChangeAnswer),
+          404: notFound('UNKNOWN_NETWORK'),
+          409: conflict(
+            'The network is defined by NETWORKS_FILE or the environment: edit it there.',
+            'NETWORK_READ_ONLY',
+          ),
+          ...ADMIN_REFUSALS,
+          ...BODY_REFUSALS,
+        },
+      },
+    },
+    async (request) => {
+      const actor = requestActor(request, 'admin-api')
+      const change = await editNetwork(deps, request.params.network, request.body, actor)
+      return describeChange(config, change)
+    },
   )
 
   app.get(

@@ -10,7 +10,7 @@ import {
   jsonResponse,
 } from '../openapi/responses.js'
 import type { ZodApp } from '../openapi/zod-routes.js'
-import { adjustBalance, MAX_ADJUSTMENT } from '../operations/adjust.js'
+import { adjustBalance, MAX_ADJUSTMENT, userSeen } from '../operations/adjust.js'
 import { exportConversions } from '../operations/export-conversions.js'
 import { adjustmentAnswer } from './answers.js'
 import { localTime, text, timeZone } from './inputs.js'
@@ -70,7 +70,8 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
     {
       config: { permission: 'adjust' },
       schema: {
-        summary: 'Add or take points by hand (a ledger adjustment)',
+        summary:
+          'Add or take points by hand (a ledger adjustment); `newUser` warns of a user never seen before',
         ...ADMIN,
         params: z.object({ userId: text(255) }),
         body: z.object({
@@ -89,6 +90,7 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
     },
     async (request, reply) => {
       const { params, body } = request
+      const seen = await userSeen(db.pool, params.userId)
       const result = await adjustBalance(db.pool, {
         userId: params.userId,
         points: body.points,
@@ -100,6 +102,7 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
         ...result,
         points: Number(result.points),
         balance: Number(result.balance),
+        newUser: !seen,
       })
     },
   )

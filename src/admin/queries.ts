@@ -10,7 +10,7 @@ import { normalizeDecimal } from '../ledger/decimal.js'
 import { balanceOf, ledgerOfUser } from '../ledger/rows.js'
 import { listLog } from '../postback-log/queries.js'
 import type { LogEntry } from '../postback-log/rows.js'
-import type { conversionAnswer, offerAnswer, reviewAnswer } from './answers.js'
+import type { conversionAnswer, offerAnswer, offersAnswer, reviewAnswer } from './answers.js'
 
 export type Page = { limit: number; before?: string }
 
@@ -155,6 +155,66 @@ export async function upsertOffer(
       after: { expectedPayout: answer.expectedPayout },
     })
     return answer
+  })
+}
+
+export type OfferFilter = { network?: string; offerId?: string; limit: number; after?: string }
+
+/**
+ * Offers by network and offer id; `after` is the previous page's nextAfter (an opaque cursor:
+ * the last network and offer id). Expected payouts are exact decimal strings.
+ */
+export async function listOffers(
+  pool: Pool,
+  filter: OfferFilter,
+): Promise<z.output<typeof offersAnswer>> {
+  const after = filter.after === undefined ? null : decodeCursor(filter.after)
+  const { rows } = await pool.query<{
+    network: string
+    offer_id: string
+    expected_payout: string
+    updated_at: Date
+  }>(
+    `SELECT network, offer_id, expected_payout::text, updated_at FROM offers
+     WHERE ($1::text IS NULL OR network = $1)
+       AND ($2::text IS NULL OR offer_id = $2)
+       AND ($3::text IS NULL OR (network, offer_id) > ($3, $4::text))
+     ORDER BY network, offer_id
+     LIMIT $5`,
+    [
+      filter.network ?? null,
+      filter.offerId ?? null,
+      after?.[0] ?? null,
+      after?.[1] ?? null,
+      filter.limit,
+    ],
+  )
+  const items = rows.map((row) => ({
+    network: row.network,
+    offerId: row.offer_id,
+    expectedPayout: normalizeDecimal(row.expected_payout),
+    updatedAt: row.updated_at,
+  }))
+  const last = items.at(-1)
+  return {
+    items,
+    nextAfter:
+      last && items.length === filter.limit
+        ? Buffer.from(JSON.stringify([last.network, last.offerId])).toString('base64url')
+        : undefined,
+  }
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      return value as [string, string]
+  } catch {}
+  throw new HttpError('INVALID_FIELD', 'after: must be nextAfter of a previous page', {
+    fields: [
+      { field: 'after', code: 'INVALID_FIELD', message: 'must be nextAfter of a previous page' },
+    ],
   })
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { authenticateApi } from '../accounts/admin-auth.js'
 import { requestActor } from '../accounts/request-actor.js'
+import type { Config } from '../config.js'
 import { reviewConversion } from '../conversions/review.js'
 import { CONVERSION_STATUSES } from '../conversions/rows.js'
 import type { Database } from '../db/database.js'
@@ -24,6 +25,7 @@ import { zodRoutes } from '../openapi/zod-routes.js'
 import {
   conversionsAnswer,
   offerAnswer,
+  offersAnswer,
   postbackLogAnswer,
   reviewAnswer,
   statsAnswer,
@@ -32,12 +34,20 @@ import {
 import { flag, id, localTime, name, page, timeZone } from './inputs.js'
 import { adminNetworkRoutes } from './network-routes.js'
 import { adminOperationRoutes } from './operations-routes.js'
-import { getUser, listConversions, listPostbacks, reviewAnswerOf, upsertOffer } from './queries.js'
+import {
+  getUser,
+  listConversions,
+  listOffers,
+  listPostbacks,
+  reviewAnswerOf,
+  upsertOffer,
+} from './queries.js'
 import { adminReportRoutes } from './report-routes.js'
 import { conversionStats } from './stats.js'
 
 export type AdminRoutesOptions = {
   db: Database
+  config: Config
   /** PUBLIC_URL as configured: `doctor` compares it with the address networks called. */
   publicUrl?: string
   token: string
@@ -60,6 +70,7 @@ export async function adminRoutes(
   fastify: FastifyInstance,
   {
     db,
+    config,
     token,
     networks,
     baseUrl,
@@ -72,7 +83,7 @@ export async function adminRoutes(
   const app = zodRoutes(fastify)
   app.addHook('onRequest', authenticateApi({ db, token, throttle }))
   adminOperationRoutes(app, { db })
-  adminNetworkRoutes(app, { db, networks, baseUrl, publicUrl })
+  adminNetworkRoutes(app, { db, config, networks, baseUrl, publicUrl })
   adminReportRoutes(app, { db, reportTimeZone: reportTimeZone ?? 'UTC' })
 
   app.get(
@@ -158,6 +169,24 @@ export async function adminRoutes(
       const actor = requestActor(request, 'admin-api')
       return upsertOffer(db.pool, body.network, params.offerId, body.expectedPayout, actor)
     },
+  )
+
+  app.get(
+    '/admin/offers',
+    {
+      schema: {
+        summary: 'Offers and their expected payouts (payout review), by network and offer id',
+        ...ADMIN,
+        querystring: z.object({
+          limit: page.limit,
+          after: z.string().max(1000).optional().describe('`nextAfter` of the previous page'),
+          network: name.optional(),
+          offerId: name.optional(),
+        }),
+        response: { 200: jsonResponse('OK', offersAnswer), ...ADMIN_REFUSALS },
+      },
+    },
+    async ({ query }) => listOffers(db.pool, query),
   )
 
   app.get(

@@ -5,6 +5,7 @@ import { openMigratedDatabase } from '../bootstrap.js'
 import { type Config, loadConfig } from '../config.js'
 import type { Database } from '../db/database.js'
 import { createLogger } from '../http/logging.js'
+import { loadNetworks as loadAllNetworks } from '../networks/load.js'
 import { loadNetworkProfiles, NetworkRegistry } from '../networks/registry.js'
 import { resolvePostbackSecrets } from '../postbacks/secrets.js'
 import { cliIO } from './io.js'
@@ -47,7 +48,7 @@ export async function withContext<T>(
   const networks = async () => {
     if (!registry) {
       const { secrets } = await resolvePostbackSecrets(db.pool, config.POSTBACK_SECRET)
-      registry = new NetworkRegistry(await loadNetworkProfiles(config, secrets))
+      registry = new NetworkRegistry(await loadAllNetworks(config, secrets, db.pool, log))
     }
     return registry
   }

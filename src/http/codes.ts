@@ -85,7 +85,7 @@ export const CODES = {
     status: 404,
     title: 'the request named a network that is not configured',
     action:
-      'Add the network to NETWORKS_FILE and reload (SIGHUP). A refused postback was never verified, so ask the network to resend it, or replay it only if you know the network really sent it.',
+      "Add the network: on the dashboard's Networks page (or POST /admin/networks), or in NETWORKS_FILE and reload (SIGHUP). A refused postback was never verified, so ask the network to resend it, or replay it only if you know the network really sent it.",
     on: ['postback', 'log', 'admin', 'dashboard'],
   },
   HTTPS_REQUIRED: {
@@ -277,6 +277,22 @@ export const CODES = {
     action:
       'Choose a new reference for a new adjustment; sending the same points, user and reference again applies the first one once.',
     on: ['admin'],
+  },
+  NETWORK_EXISTS: {
+    status: 409,
+    title:
+      'a network by that name already exists (in the database, NETWORKS_FILE or the environment)',
+    action:
+      'Edit the existing network instead, or choose another name. NETWORKS_FILE networks are edited in the file (then SIGHUP).',
+    on: ['admin', 'dashboard'],
+  },
+  NETWORK_READ_ONLY: {
+    status: 409,
+    title:
+      'the network is defined by NETWORKS_FILE or the environment, which win over the database',
+    action:
+      'Edit NETWORKS_FILE and reload (SIGHUP), or for the default network its environment variables; the dashboard and admin API edit only networks stored in the database.',
+    on: ['admin', 'dashboard'],
   },
   TEST_NOT_POSSIBLE: {
     status: 400,

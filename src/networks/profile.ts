@@ -191,25 +191,43 @@ const NO_PARAMS = Object.fromEntries(FIELDS.map((field) => [field, []])) as unkn
   string[]
 >
 
-export class ProfileError extends Error {}
+/** A profile that cannot be used; `problems` names each field (for a 400 naming it). */
+export class ProfileError extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly { field: string; message: string }[] = [],
+  ) {
+    super(message)
+  }
+}
+
+function fieldError(name: string, field: string, message: string): ProfileError {
+  return new ProfileError(`network "${name}": ${field}: ${message}`, [{ field, message }])
+}
 
 /** Builds a profile from its JSON entry over its preset and the global settings. Throws naming the field. */
 export function buildProfile(name: string, raw: unknown, config: GlobalSettings): NetworkProfile {
   if (!NETWORK_NAME.test(name)) {
     throw new ProfileError(
       `network "${name}": names are lower-case letters, digits, - and _ (at most 64)`,
+      [{ field: 'name', message: 'lower-case letters, digits, - and _ (at most 64)' }],
     )
   }
   const parsed = profileInputSchema.safeParse(raw)
-  if (!parsed.success) throw new ProfileError(describeIssues(name, parsed.error))
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({
+      field: issue.path.join('.') || 'profile',
+      message: issue.message,
+    }))
+    throw new ProfileError(describeIssues(name, parsed.error), problems)
+  }
   const own = parsed.data
   let preset: z.output<typeof profileInputSchema> = {}
   if (own.preset !== undefined) {
     const found = PRESETS[own.preset]
     if (!found) {
-      throw new ProfileError(
-        `network "${name}": unknown preset "${own.preset}" (known: ${Object.keys(PRESETS).sort().join(', ')})`,
-      )
+      const known = `unknown preset "${own.preset}" (known: ${Object.keys(PRESETS).sort().join(', ')})`
+      throw new ProfileError(`network "${name}": ${known}`, [{ field: 'preset', message: known }])
     }
     preset = profileInputSchema.parse(found.profile)
   }
@@ -222,15 +240,17 @@ export function buildProfile(name: string, raw: unknown, config: GlobalSettings)
   const secrets = merged.secrets ?? []
   const signature = merged.signature ?? DEFAULT_SIGNATURE
   if (signature.kind !== 'none' && secrets.length === 0) {
-    throw new ProfileError(
-      `network "${name}": secrets: needs at least one secret for its ${signature.kind} signature`,
+    throw fieldError(
+      name,
+      'secrets',
+      `needs at least one secret for its ${signature.kind} signature`,
     )
   }
   let allowedIps: IpList
   try {
     allowedIps = parseIpList((merged.allowedIps ?? []).join(','))
   } catch (error) {
-    throw new ProfileError(`network "${name}": allowedIps: ${(error as Error).message}`)
+    throw fieldError(name, 'allowedIps', (error as Error).message)
   }
   const base = defaultProfile({ ...config, ALLOWED_IPS: allowedIps }, secrets)
   return {

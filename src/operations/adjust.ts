@@ -106,3 +106,16 @@ async function earlierAdjustment(pool: Pool, adjustment: Adjustment): Promise<Ad
     duplicate: true,
   }
 }
+
+/**
+ * Whether the service has seen this user: a balance row or a conversion. An adjustment for a
+ * user never seen is most often a mistyped id; the dashboard asks first, the API says so.
+ */
+export async function userSeen(pool: Pool, userId: string): Promise<boolean> {
+  const { rows } = await pool.query<{ seen: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM balances WHERE user_id = $1)
+         OR EXISTS (SELECT 1 FROM conversions WHERE user_id = $1) AS seen`,
+    [userId],
+  )
+  return rows[0]?.seen === true
+}
