@@ -21,8 +21,8 @@ export type PlannerStatsOptions = {
 }
 
 export type PlannerStats = {
-  /** Analyzes the tables the planner has never seen analyzed (a fresh or an embedded database). */
-  analyzeUnknown(): Promise<void>
+  /** Analyzes, in the background, the tables never analyzed (a fresh or an embedded database). */
+  analyzeUnknown(): void
   /** Counts rows written; past the threshold, refreshes the statistics in the background. */
   noteWrites(rows: number): void
   /** Settles when no refresh is running (for shutdown and tests). */
@@ -49,38 +49,39 @@ export function createPlannerStats(
     threshold = Math.max(minRows, Math.ceil(Number(rows[0]?.rows ?? 0) * growth))
   }
 
-  function refresh() {
+  /** Runs in the background: stale statistics cost speed, never correctness, so a failure
+   * (the database unreachable at start, say) is a warning and the next threshold tries again. */
+  function inBackground(work: () => Promise<void>) {
     const counted = written
-    running = analyze(tables)
-      .then(() => {
-        written -= counted
-      })
+    running = work()
       .catch((error: unknown) => {
-        // Stale statistics cost speed, never correctness: try again after the next threshold.
-        written -= counted
         log.warn(
           { err: { message: (error as Error).message } },
           'refreshing table statistics failed',
         )
       })
       .finally(() => {
+        written -= counted
         running = null
       })
   }
 
   return {
-    async analyzeUnknown() {
-      const { rows } = await pool.query<{ relname: string }>(
-        `SELECT c.relname FROM unnest($1::text[]) AS t(name)
-         JOIN pg_class c ON c.oid = to_regclass(t.name)
-         WHERE c.reltuples < 0`,
-        [tables],
-      )
-      await analyze(rows.map((row) => row.relname))
+    analyzeUnknown() {
+      if (running !== null) return
+      inBackground(async () => {
+        const { rows } = await pool.query<{ relname: string }>(
+          `SELECT c.relname FROM unnest($1::text[]) AS t(name)
+           JOIN pg_class c ON c.oid = to_regclass(t.name)
+           WHERE c.reltuples < 0`,
+          [tables],
+        )
+        await analyze(rows.map((row) => row.relname))
+      })
     },
     noteWrites(rows) {
       written += rows
-      if (running === null && written >= threshold) refresh()
+      if (running === null && written >= threshold) inBackground(() => analyze(tables))
     },
     async idle() {
       await running

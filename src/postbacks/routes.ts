@@ -76,7 +76,7 @@ export async function postbackRoutes(
   // embedded database (one connection, statements run in WebAssembly) it saves statements.
   // The writer's prepared statements plan from the statistics of the tables it grows.
   const plannerStats = createPlannerStats(db.pool, app.log as unknown as Logger)
-  await plannerStats.analyzeUnknown()
+  plannerStats.analyzeUnknown()
   app.addHook('onClose', () => plannerStats.idle())
   const record = createRecorder(db.pool, {
     windowMs: config.GROUP_COMMIT_WINDOW_MS,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import pg from 'pg'
 import { createPlannerStats, GROWING_TABLES } from '../../src/db/planner-stats.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { capturingLogger, silentLogger } from '../helpers/logging.js'
@@ -33,10 +34,12 @@ const insertConversions = (from: number, to: number) =>
 
 test('tables the planner has never seen analyzed are analyzed at start, and only those', async () => {
   const stats = createPlannerStats(testDb.db.pool, silentLogger())
-  await stats.analyzeUnknown()
+  stats.analyzeUnknown()
+  await stats.idle()
   for (const table of GROWING_TABLES) assert.ok(((await rowsKnown(table)) ?? -1) >= 0, table)
   await insertConversions(1, 30)
-  await stats.analyzeUnknown() // known now: left to the writer's count
+  stats.analyzeUnknown() // known now: left to the writer's count
+  await stats.idle()
   assert.equal(await rowsKnown('conversions'), 0)
 })
 
@@ -59,6 +62,16 @@ test('the writer refreshes the statistics once it has written past its threshold
   stats.noteWrites(30)
   await stats.idle()
   assert.equal(await rowsKnown('conversions'), 200)
+})
+
+test('a database unreachable at start is a warning, not a failure to start', async () => {
+  const { logger, lines } = capturingLogger()
+  const unreachable = new pg.Pool({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 500 })
+  const stats = createPlannerStats(unreachable, logger)
+  stats.analyzeUnknown()
+  await stats.idle()
+  await unreachable.end()
+  assert.match(lines(), /refreshing table statistics failed/)
 })
 
 test('a failed refresh is a warning, never an error for the postbacks that triggered it', async () => {

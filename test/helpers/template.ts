@@ -38,6 +38,8 @@ const TEMPLATE_PREFIX = 'pbr_template_'
 const TEMPLATE_DB = `${TEMPLATE_PREFIX}${SCHEMA_HASH}`
 // Serializes template builders across test processes (any value unlike the service's locks).
 const TEMPLATE_LOCK = 7_213_904_455
+// Templates of other migrations kept for other checkouts (each is a few MB).
+const KEPT_TEMPLATES = 8
 
 /**
  * Creates database `name` on the server of `adminUrl`, holding every migration: a clone of the
@@ -62,11 +64,14 @@ async function ensureTemplateDatabase(admin: pg.Client, adminUrl: string) {
   await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK])
   try {
     if (await databaseExists(admin, TEMPLATE_DB)) return
-    // Under the lock nobody else builds: earlier templates (other migrations, or a build cut
-    // short) are stale. A run still cloning one waits for its clone, then builds its own.
+    // Under the lock nobody else builds. Templates of other migrations may belong to other
+    // checkouts testing at the same time (worktrees of one repository), so only the oldest
+    // beyond a few are dropped, with any build cut short. A run still cloning one waits for
+    // its clone, then builds its own.
     const { rows } = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
-      [TEMPLATE_PREFIX],
+      `SELECT datname FROM pg_database WHERE starts_with(datname, $1)
+       ORDER BY starts_with(datname, $2), oid DESC OFFSET $3`,
+      [TEMPLATE_PREFIX, `${TEMPLATE_PREFIX}building_`, KEPT_TEMPLATES],
     )
     for (const { datname } of rows) await admin.query(`DROP DATABASE ${datname} WITH (FORCE)`)
     // Built under another name and renamed when complete: a clone never sees half a schema.
