@@ -1,13 +1,13 @@
 import { z } from 'zod'
 import type { ZodApp } from '../openapi/zod-routes.js'
-import { SORTS } from '../reports/breakdown.js'
+import { loadBreakdown, type Order, SORTS, type Sort, sortRows } from '../reports/breakdown.js'
 import { checkRange, rangeFields } from '../reports/inputs.js'
 import { resolveRange } from '../reports/range.js'
 import { loadReportSummary } from '../reports/report.js'
-import { breakdownOf, defaultSort } from '../reports/service.js'
+import { defaultSort } from '../reports/service.js'
 import { type DashboardOptions, pageContext, sendHtml } from './context.js'
 import { notice } from './notices.js'
-import { reportsPage, TABLES, type Table } from './reports-page.js'
+import { type ReportView, reportsPage, type Table } from './reports-page.js'
 
 // The Reports page: the same queries as GET /admin/reports and /admin/reports/:by (src/reports),
 // rendered. A read-only page.
@@ -23,7 +23,7 @@ const tableSort = z
   .optional()
 
 /** Rows a table shows; the admin API pages through the rest. */
-const ROWS: Record<Table, number> = { network: 100, offer: 50, day: 366, user: 20 }
+const ROWS = { offer: 50, day: 366, user: 20 }
 
 export function reportRoutes(app: ZodApp, { db, config }: DashboardOptions) {
   const range = rangeFields(config.REPORT_TIMEZONE)
@@ -50,29 +50,42 @@ export function reportRoutes(app: ZodApp, { db, config }: DashboardOptions) {
         db.pool,
         {
           range: q.range,
-          from: q.from as string | undefined,
-          to: q.to as string | undefined,
-          timeZone: q.tz as string,
+          from: q.from,
+          to: q.to,
+          timeZone: q.tz,
         },
         new Date(),
       )
       const summary = await loadReportSummary(db.pool, resolved)
-      const tables = {} as Parameters<typeof reportsPage>[1]['tables']
-      for (const table of TABLES) {
-        const [sort, order] = (q[`${table}_sort`]?.split('-') ?? []) as [
-          (typeof SORTS)[number] | undefined,
-          'asc' | 'desc' | undefined,
-        ]
-        const chosen = sort ? { sort, order: order ?? 'desc' } : defaultSort(table)
-        const { rows, more } = await breakdownOf(db.pool, resolved, {
-          by: table,
-          ...chosen,
-          currency: summary.mainCurrency,
-          limit: ROWS[table],
-          offset: 0,
-        })
-        tables[table] = { rows, more, ...chosen }
+      const chosen = (table: Table) => {
+        const [sort, order] = (q[`${table}_sort`]?.split('-') ?? []) as [Sort?, Order?]
+        return sort ? { sort, order: order ?? 'desc' } : defaultSort(table)
       }
+      const currency = summary.mainCurrency
+      // The network rows are the summary's (every network, for the totals): sorted here.
+      const network = chosen('network')
+      const tables: ReportView['tables'] = {
+        network: {
+          rows: sortRows(summary.byNetwork, network.sort, network.order, currency),
+          more: false,
+          ...network,
+        },
+        ...Object.fromEntries(
+          await Promise.all(
+            (['offer', 'day', 'user'] as const).map(async (table) => {
+              const sorted = chosen(table)
+              const { rows, more } = await loadBreakdown(db.pool, resolved, {
+                by: table,
+                ...sorted,
+                currency,
+                limit: ROWS[table],
+                offset: 0,
+              })
+              return [table, { rows, more, ...sorted }]
+            }),
+          ),
+        ),
+      } as ReportView['tables']
       const query = {
         range: q.range,
         from: q.range === 'custom' ? resolved.from : undefined,

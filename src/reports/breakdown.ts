@@ -1,5 +1,5 @@
 import type { Pool } from 'pg'
-import { addDecimals, normalizeDecimal } from '../ledger/decimal.js'
+import { addDecimals, compareDecimals, normalizeDecimal } from '../ledger/decimal.js'
 import type { ReportRange } from './range.js'
 
 // Conversions recorded in a report's range (by created_at, the time the first postback arrived),
@@ -132,4 +132,36 @@ export function totalsOf(rows: readonly BreakdownRow[]): Totals {
       .map(([currency, amount]) => ({ currency, amount }))
       .sort((a, b) => (a.currency ?? '\uffff').localeCompare(b.currency ?? '\uffff')),
   }
+}
+
+/**
+ * Rows already loaded, sorted as loadBreakdown's ORDER BY sorts them (the column, then the key
+ * A to Z): the Reports page sorts the network rows it loaded for the totals instead of reading
+ * the range again.
+ */
+export function sortRows(
+  rows: readonly BreakdownRow[],
+  sort: Sort,
+  order: Order,
+  currency: string | null,
+): BreakdownRow[] {
+  const revenueOf = (row: BreakdownRow) =>
+    row.revenue.find((m) => m.currency === currency)?.amount ?? '0'
+  const compare = (a: BreakdownRow, b: BreakdownRow): number => {
+    switch (sort) {
+      case 'key':
+        return 0
+      case 'points':
+        return compareDecimals(a.points, b.points) // never negative: credits not reversed
+      case 'revenue':
+        return compareDecimals(revenueOf(a), revenueOf(b))
+      default:
+        return a[sort] - b[sort]
+    }
+  }
+  const byKey = (a: BreakdownRow, b: BreakdownRow) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  return [...rows].sort((a, b) => {
+    const primary = sort === 'key' ? byKey(a, b) : compare(a, b)
+    return (order === 'asc' ? primary : -primary) || byKey(a, b)
+  })
 }

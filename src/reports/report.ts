@@ -18,21 +18,24 @@ const MAX_NETWORKS = 10_000
 
 /** Totals (from the per-network rows: one pass over the range), and refusals per network and day. */
 export async function loadReportSummary(pool: Pool, range: ReportRange): Promise<ReportSummary> {
-  const networks = await loadBreakdown(pool, range, {
-    by: 'network',
-    sort: 'key',
-    order: 'asc',
-    currency: null,
-    limit: MAX_NETWORKS,
-    offset: 0,
-  })
+  const [networks, refusals] = await Promise.all([
+    loadBreakdown(pool, range, {
+      by: 'network',
+      sort: 'key',
+      order: 'asc',
+      currency: null,
+      limit: MAX_NETWORKS,
+      offset: 0,
+    }),
+    refusalRates(pool, range),
+  ])
   const totals = totalsOf(networks.rows)
   return {
     range,
     totals,
     mainCurrency: mainCurrencyOf(totals),
     byNetwork: networks.rows,
-    refusals: await refusalRates(pool, range),
+    refusals,
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { type BreakdownRow, SORTS, sortRows } from '../../src/reports/breakdown.js'
 import { adminHeaders, createTestApp, type TestApp } from '../helpers/app.js'
 
 // Reports over stored rows: whole local days in a time zone, revenue summed exactly per
@@ -294,4 +295,19 @@ test('the user list searches ids in any case and sorts by balance or last activi
     search.body.items.map((u: { userId: string }) => u.userId),
     ['U1-upper', 'u1'],
   )
+})
+
+test('rows sorted in memory (the Reports page’s network table) come out as the SQL sorts them', async () => {
+  const all = (await get(`/admin/reports/user?${MARCH}&sort=key&order=asc`)).body
+    .rows as BreakdownRow[]
+  for (const sort of SORTS) {
+    for (const order of ['asc', 'desc'] as const) {
+      const sql = await get(`/admin/reports/user?${MARCH}&sort=${sort}&order=${order}&currency=USD`)
+      assert.deepEqual(
+        sortRows(all, sort, order, 'USD').map((r) => r.key),
+        sql.body.rows.map((r: BreakdownRow) => r.key),
+        `${sort} ${order}`,
+      )
+    }
+  }
 })
