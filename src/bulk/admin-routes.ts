@@ -1,10 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { authenticateApi } from '../accounts/admin-auth.js'
 import { requestActor } from '../accounts/request-actor.js'
 import { numericId, timestamp } from '../admin/answers.js'
 import { id, localTime, name, timeZone } from '../admin/inputs.js'
-import { recordAudit } from '../audit/record.js'
 import type { Database } from '../db/database.js'
 import type { AuthThrottle } from '../http/auth-throttle.js'
 import { HttpError } from '../http/errors.js'
@@ -21,7 +20,7 @@ import { resolveRange } from '../operations/time-range.js'
 import { EXCLUSIONS, previewReplay } from './replay.js'
 import { previewRetry } from './retry.js'
 import { type BulkRunner, DEFAULT_CAP, MAX_CAP } from './runner.js'
-import { BULK_KINDS, BULK_STATES, type BulkRun, getBulkRun } from './runs.js'
+import { BULK_KINDS, BULK_STATES, getBulkRun } from './runs.js'
 
 // The admin API's twins of the dashboard's bulk buttons: a preview (GET, changes nothing), a
 // start (POST: the run at once, working in the background), the run's progress and summary, and a resume.
@@ -107,18 +106,6 @@ export async function bulkAdminRoutes(
 ) {
   const app = zodRoutes(fastify)
   app.addHook('onRequest', authenticateApi({ db, token, throttle }))
-  // A run is started by a principal (its name is kept as started_by; each replay's or retry
-  // batch's audit row names it and the run); the start itself has an audit row too.
-  const started = async (request: FastifyRequest, run: BulkRun, action: string) => {
-    const actor = requestActor(request, 'admin-api')
-    await recordAudit(db.pool, {
-      actor,
-      action,
-      subject: { type: 'bulk-run', id: run.id },
-      after: { kind: run.kind, filter: run.filter, cap: run.cap, planned: run.planned },
-    })
-    return run
-  }
   const instants = (q: { from?: string; to?: string; tz: string }) =>
     resolveRange(db.pool, { from: q.from, to: q.to, timeZone: q.tz })
 
@@ -158,9 +145,7 @@ export async function bulkAdminRoutes(
     async (request) => {
       const { network, outcome, txId } = request.body
       const filter = { network, outcome, txId, ...(await instants(request.body)) }
-      const by = requestActor(request, 'admin-api').name
-      const run = await bulk.startReplay(filter, request.body.limit, by)
-      return started(request, run, 'bulk.replay.start')
+      return bulk.startReplay(filter, request.body.limit, requestActor(request, 'admin-api'))
     },
   )
 
@@ -199,9 +184,7 @@ export async function bulkAdminRoutes(
     async (request) => {
       const { body } = request
       const filter = { rule: body.rule, event: body.event, ...(await instants(body)) }
-      const by = requestActor(request, 'admin-api').name
-      const run = await bulk.startRetry(filter, body.limit, by)
-      return started(request, run, 'bulk.retry.start')
+      return bulk.startRetry(filter, body.limit, requestActor(request, 'admin-api'))
     },
   )
 
@@ -247,6 +230,6 @@ export async function bulkAdminRoutes(
         },
       },
     },
-    async (request) => started(request, await bulk.resume(request.params.id), 'bulk.resume'),
+    async (request) => bulk.resume(request.params.id, requestActor(request, 'admin-api')),
   )
 }

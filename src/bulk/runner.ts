@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Actor } from '../audit/actor.js'
 import { recordAudit } from '../audit/record.js'
 import { withTransaction } from '../db/transaction.js'
 import type { ReplayDeps } from '../operations/replay.js'
@@ -49,32 +50,46 @@ export class BulkRunner {
     this.#deps = deps
   }
 
-  /** Starts a bulk replay; BULK_RUN_ACTIVE while another one runs. */
-  async startReplay(filter: ReplayFilter, cap: number, by: string): Promise<BulkRun> {
+  /** Starts a bulk replay; BULK_RUN_ACTIVE while another one runs. Audited as bulk.replay.start. */
+  async startReplay(filter: ReplayFilter, cap: number, actor: Actor): Promise<BulkRun> {
     const { pool } = this.#deps
     await interruptStale(pool, 'replay')
     const upToId = await logHighWater(pool)
     const preview = await previewReplay(pool, filter, cap)
     const counts: ReplayCounts = { processed: 0, accepted: 0, refused: 0, skipped: 0 }
-    return this.#start('replay', filter, { by, upToId, cap, planned: preview.willReplay, counts })
+    const run = { by: actor.name, upToId, cap, planned: preview.willReplay, counts }
+    return this.#start('replay', filter, run, actor)
   }
 
   /** Starts a bulk retry of dead deliveries; BULK_RUN_ACTIVE while another one runs. */
-  async startRetry(filter: RetryFilter, cap: number, by: string): Promise<BulkRun> {
+  async startRetry(filter: RetryFilter, cap: number, actor: Actor): Promise<BulkRun> {
     const { pool } = this.#deps
     await interruptStale(pool, 'retry')
     const upToId = await deliveryHighWater(pool)
     const preview = await previewRetry(pool, filter, cap)
     const counts = { processed: 0, retried: 0 }
-    return this.#start('retry', filter, { by, upToId, cap, planned: preview.willRetry, counts })
+    const run = { by: actor.name, upToId, cap, planned: preview.willRetry, counts }
+    return this.#start('retry', filter, run, actor)
   }
 
   /** Continues an interrupted (or failed) run from its cursor, with its own filter and cap. */
-  async resume(id: string): Promise<BulkRun> {
+  async resume(id: string, actor: Actor): Promise<BulkRun> {
     const owner = newOwner()
     const run = await reclaimRun(this.#deps.pool, id, owner)
+    await this.#audited(actor, 'bulk.resume', run)
     this.#drive({ ...run, owner })
     return run
+  }
+
+  // Who started (or resumed) the run, before its first step; each replay's or retry batch's
+  // own audit row names the run's starter and the run.
+  async #audited(actor: Actor, action: string, run: BulkRun): Promise<void> {
+    await recordAudit(this.#deps.pool, {
+      actor,
+      action,
+      subject: { type: 'bulk-run', id: run.id },
+      after: { kind: run.kind, filter: run.filter, cap: run.cap, planned: run.planned },
+    })
   }
 
   /** Stops every run after its current step (left interrupted, resumable); waits for that. */
@@ -87,6 +102,7 @@ export class BulkRunner {
     kind: BulkKind,
     filter: ReplayFilter | RetryFilter,
     run: { by: string; upToId: string; cap: number; planned: number; counts: object },
+    actor: Actor,
   ): Promise<BulkRun> {
     const owner = newOwner()
     const stored: BulkFilter = Object.fromEntries(
@@ -97,6 +113,7 @@ export class BulkRunner {
       { kind, filter: stored, ...run, counts: run.counts as Record<string, number> },
       owner,
     )
+    await this.#audited(actor, `bulk.${kind}.start`, inserted)
     this.#drive({ ...inserted, owner })
     return inserted
   }

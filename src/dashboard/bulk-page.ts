@@ -36,7 +36,9 @@ ${preview.excluded.length === 0 ? '' : html`<h2>Not replayed, and why</h2><ul id
 ${
   preview.willReplay === 0
     ? html`<p class="card muted">Nothing to replay.</p>`
-    : html`<form method="post" action="/dashboard/postbacks/bulk-replay" class="card">${csrfField(context.csrf)}
+    : !context.can('replay')
+      ? html`<p class="card muted">Replaying needs the replay permission (an operator or an admin).</p>`
+      : html`<form method="post" action="/dashboard/postbacks/bulk-replay" class="card">${csrfField(context.csrf)}
 ${Object.entries(filter).map(([name, value]) => (value ? html`<input type="hidden" name="${name}" value="${value}">` : ''))}
 <p>Each is re-run through today's configuration, once; a conversion is still credited at most once. The run goes on in the background: you can leave the page.</p>
 <button type="submit">Replay ${plural(preview.willReplay, 'postback')}</button></form>`
@@ -65,7 +67,9 @@ ${preview.byRule.map((r) => html`<tr><td data-label="Rule"><code>${r.rule}</code
 ${
   preview.willRetry === 0
     ? html`<p class="card muted">Nothing to retry.</p>`
-    : html`<form method="post" action="/dashboard/deliveries/bulk-retry" class="card">${csrfField(context.csrf)}${rule ? html`<input type="hidden" name="rule" value="${rule}">` : ''}
+    : !context.can('retry')
+      ? html`<p class="card muted">Retrying needs the retry permission (an operator or an admin).</p>`
+      : html`<form method="post" action="/dashboard/deliveries/bulk-retry" class="card">${csrfField(context.csrf)}${rule ? html`<input type="hidden" name="rule" value="${rule}">` : ''}
 <button type="submit">Retry ${plural(preview.willRetry, 'dead delivery', 'dead deliveries')}</button></form>`
 }`,
   )
@@ -77,12 +81,12 @@ export function runPage(context: PageContext, run: BulkRun): Html {
     `${title} #${run.id}`,
     run.kind === 'replay' ? 'postbacks' : 'deliveries',
     context,
-    runCard(context.csrf, run),
+    runCard(run, context.can('replay') ? context.csrf : null),
   )
 }
 
-/** The progress card: polled while running, the summary once done. */
-export function runCard(csrf: string, run: BulkRun): Html {
+/** The progress card: polled while running, the summary once done; Resume with a CSRF token. */
+export function runCard(run: BulkRun, csrf: string | null): Html {
   const c = run.counts
   const processed = c.processed ?? 0
   const done = run.state !== 'running'
@@ -98,7 +102,7 @@ export function runCard(csrf: string, run: BulkRun): Html {
 ${run.error ? html`<div class="notice bad">${run.error}</div>` : ''}
 ${run.stale ? html`<div class="notice warn">Its process has stopped moving it (since ${formatTime(run.heartbeatAt)} UTC): resume it here.</div>` : ''}
 <p class="small muted">Started by ${run.startedBy} at ${formatTime(run.startedAt)} UTC${run.finishedAt ? ` · finished ${formatTime(run.finishedAt)} UTC` : ''} · ${describe(run.filter)} · at most ${run.cap}</p>
-${resumable ? html`<form method="post" action="/dashboard/bulk/${run.id}/resume">${csrfField(csrf)}<button type="submit">Resume from where it stopped</button></form>` : ''}
+${resumable && csrf !== null ? html`<form method="post" action="/dashboard/bulk/${run.id}/resume">${csrfField(csrf)}<button type="submit">Resume from where it stopped</button></form>` : ''}
 </div>`
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { requestActor } from '../accounts/request-actor.js'
 import { id } from '../admin/inputs.js'
 import { previewReplay, type ReplayFilter } from '../bulk/replay.js'
 import { previewRetry } from '../bulk/retry.js'
@@ -36,8 +37,6 @@ function replayFilterOf(q: z.output<typeof logFilter>, now: Date): ReplayFilter 
 }
 
 export function bulkRoutes(app: ZodApp, { db, bulk }: DashboardOptions) {
-  const by = (ip: string) => `dashboard from ${ip}`
-
   /** A start refused because one runs: its page, saying so. */
   const started = async (kind: BulkKind, start: () => Promise<{ id: string }>) => {
     try {
@@ -62,10 +61,11 @@ export function bulkRoutes(app: ZodApp, { db, bulk }: DashboardOptions) {
 
   app.post(
     '/dashboard/postbacks/bulk-replay',
-    { schema: { body: logFilter } },
-    async ({ body, ip }, reply) => {
-      const filter = replayFilterOf(body, new Date())
-      const to = await started('replay', () => bulk.startReplay(filter, DEFAULT_CAP, by(ip)))
+    { config: { permission: 'replay' }, schema: { body: logFilter } },
+    async (request, reply) => {
+      const filter = replayFilterOf(request.body, new Date())
+      const actor = requestActor(request, 'dashboard')
+      const to = await started('replay', () => bulk.startReplay(filter, DEFAULT_CAP, actor))
       return reply.redirect(to, 303)
     },
   )
@@ -82,10 +82,11 @@ export function bulkRoutes(app: ZodApp, { db, bulk }: DashboardOptions) {
 
   app.post(
     '/dashboard/deliveries/bulk-retry',
-    { schema: { body: ruleFilter } },
-    async ({ body, ip }, reply) => {
+    { config: { permission: 'retry' }, schema: { body: ruleFilter } },
+    async (request, reply) => {
+      const actor = requestActor(request, 'dashboard')
       const to = await started('retry', () =>
-        bulk.startRetry({ rule: body.rule }, DEFAULT_CAP, by(ip)),
+        bulk.startRetry({ rule: request.body.rule }, DEFAULT_CAP, actor),
       )
       return reply.redirect(to, 303)
     },
@@ -105,14 +106,21 @@ export function bulkRoutes(app: ZodApp, { db, bulk }: DashboardOptions) {
   app.get('/dashboard/bulk/:id/progress', { schema: { params: byId } }, async (request, reply) => {
     const run = await getBulkRun(db.pool, request.params.id)
     if (!run) throw new HttpError('BULK_RUN_NOT_FOUND', `no bulk run #${request.params.id}`)
-    return sendHtml(reply, runCard(request.dashboardSession?.csrf ?? '', run).text)
+    const { dashboardSession, principal } = request
+    const context = pageContext({ dashboardSession, principal, query: {} })
+    return sendHtml(reply, runCard(run, context.can('replay') ? context.csrf : null).text)
   })
 
-  app.post('/dashboard/bulk/:id/resume', { schema: { params: byId } }, async (request, reply) => {
-    const { params } = request
-    const run = await getBulkRun(db.pool, params.id)
-    if (!run) throw new HttpError('BULK_RUN_NOT_FOUND', `no bulk run #${params.id}`)
-    const to = await started(run.kind, () => bulk.resume(params.id))
-    return reply.redirect(to, 303)
-  })
+  app.post(
+    '/dashboard/bulk/:id/resume',
+    { config: { permission: 'replay' }, schema: { params: byId } },
+    async (request, reply) => {
+      const { params } = request
+      const run = await getBulkRun(db.pool, params.id)
+      if (!run) throw new HttpError('BULK_RUN_NOT_FOUND', `no bulk run #${params.id}`)
+      const actor = requestActor(request, 'dashboard')
+      const to = await started(run.kind, () => bulk.resume(params.id, actor))
+      return reply.redirect(to, 303)
+    },
+  )
 }

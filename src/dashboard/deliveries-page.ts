@@ -19,7 +19,7 @@ export function deliveriesPage(
     'deliveries',
     context,
     html`<p>${tab('failing', `Failing, still retrying (${counts.failing})`)} · ${tab('dead', `Dead (${counts.dead})`)}</p>
-${state === 'dead' && counts.dead > 0 ? html`<p class="actions"><a href="/dashboard/deliveries/bulk-retry">Retry all dead…</a> (or one rule's, from there)</p>` : ''}
+${state === 'dead' && counts.dead > 0 && context.can('retry') ? html`<p class="actions"><a href="/dashboard/deliveries/bulk-retry">Retry all dead…</a> (or one rule's, from there)</p>` : ''}
 ${items.length === 0 ? html`<p class="card muted">No ${state} deliveries.</p>` : ''}
 ${items.map(
   (

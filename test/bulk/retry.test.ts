@@ -76,6 +76,31 @@ test('a bulk retry per rule gives each dead delivery of that rule one fresh set 
   assert.deepEqual(run.counts, { processed: 450, retried: 450 })
   assert.equal(run.planned, 450)
   assert.equal(run.filter.rule, 'crm')
+  assert.equal(run.startedBy, 'ADMIN_TOKEN')
+  // Audited: who started it, then one row per batch naming the deliveries it retried.
+  const { rows: audit } = await t.testDb.db.pool.query<{
+    action: string
+    actor: string
+    via: string
+    ids: number
+  }>(
+    `SELECT action, actor, via, jsonb_array_length(after -> 'deliveryIds') AS ids FROM audit_log
+     WHERE subject_type = 'bulk-run' AND subject_id = $1 ORDER BY id`,
+    [run.id],
+  )
+  assert.deepEqual(
+    audit.map((a) => [a.action, a.actor, a.via.replace(/from .*/, 'from')]),
+    [
+      ['bulk.retry.start', 'ADMIN_TOKEN', 'admin-api from'],
+      ['delivery.bulk-retry', 'ADMIN_TOKEN', `bulk run #${run.id}`],
+      ['delivery.bulk-retry', 'ADMIN_TOKEN', `bulk run #${run.id}`],
+      ['delivery.bulk-retry', 'ADMIN_TOKEN', `bulk run #${run.id}`],
+    ],
+  )
+  assert.deepEqual(
+    audit.map((a) => a.ids),
+    [null, 200, 200, 50],
+  )
 
   assert.ok((await statesOf(crm)).every((d) => d.state === 'pending' && d.attempts === 0))
   assert.ok(
