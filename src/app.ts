@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { exportAdminRoutes } from './admin/export-routes.js'
 import { adminRoutes } from './admin/routes.js'
 import { bulkAdminRoutes } from './bulk/admin-routes.js'
 import { BulkRunner } from './bulk/runner.js'
@@ -140,6 +141,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     await app.register(adminRoutes, options)
     await app.register(deliveryAdminRoutes, options)
     await app.register(bulkAdminRoutes, options)
+    await app.register(exportAdminRoutes, options)
     // The operator dashboard (/dashboard): signs in with the same token. The bare address is
     // where a first visit lands: it leads there.
     await app.register(dashboardRoutes, options)

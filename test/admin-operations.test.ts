@@ -43,7 +43,7 @@ test('GET /admin/conversions.csv exports the conversions of a period as CSV', as
   const lines = response.body.trim().split('\r\n')
   assert.equal(
     lines[0],
-    'id,network,tx_id,offer_id,user_id,click_id,payout,currency,points,status,network_status,hold_reason,created_at,updated_at',
+    'id,network,tx_id,offer_id,user_id,click_id,payout,currency,points,status,network_status,hold_reason,created_at,updated_at,created_at_local',
   )
   const mine = lines.filter((line) => line.includes('csv-user'))
   assert.equal(mine.length, 2)

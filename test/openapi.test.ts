@@ -171,6 +171,13 @@ const SAMPLES: Record<string, Request> = {
     payload: { rule: 'none' },
   },
   'GET /admin/bulk-runs/{id}': { url: '/admin/bulk-runs/1' },
+  'GET /admin/postbacks.csv': { url: '/admin/postbacks.csv' },
+  'POST /admin/networks/{network}/reconcile.csv': {
+    method: 'POST',
+    url: '/admin/networks/default/reconcile.csv',
+    headers: { 'content-type': 'text/csv' },
+    payload: 'tx_id,payout\nnot-here,1.00\n',
+  },
   'POST /admin/bulk-runs/{id}/resume': { method: 'POST', url: '/admin/bulk-runs/1/resume' },
   'GET /admin/reports': { url: '/admin/reports' },
   'GET /admin/reports/{by}': { url: '/admin/reports/network' },
@@ -431,6 +438,21 @@ test('delivery outbox answers on real deliveries match the document: delivered, 
 test('CSV export and manual adjustment answers match the document', async () => {
   const csv = await admin({ url: '/admin/conversions.csv?network=default' })
   assert.ok(csv.body.split('\r\n').length > 2, 'a header and conversions')
+  const log = await admin({ url: '/admin/postbacks.csv?tz=Europe/Berlin' })
+  assert.ok(log.body.split('\r\n').length > 2, 'a header and log rows')
+  const reconcile = (network: string, report: string, query = '') =>
+    admin({
+      method: 'POST',
+      url: `/admin/networks/${network}/reconcile.csv${query}`,
+      headers: { 'content-type': 'text/csv' },
+      payload: report,
+    })
+  const differences = await reconcile('default', 'tx_id,payout\nnot-here,1.00\n')
+  assert.match(differences.body, /^kind,line,tx_id,/)
+  assert.match(differences.body, /\r\nmissing_here,2,not-here,/)
+  const unreadable = await reconcile('default', 'tx_id\n', '?txCol=Transaction')
+  assert.equal(unreadable.json().code, 'INVALID_REPORT')
+  assert.equal((await reconcile('nope', 'tx_id\n')).json().code, 'UNKNOWN_NETWORK')
   const url = '/admin/users/doc-adjusted/adjustments'
   const payload = { points: 25, reason: 'goodwill', reference: uniqueTx('doc-adjust') }
   assert.equal((await admin({ method: 'POST', url, payload })).statusCode, 201)
@@ -649,6 +671,16 @@ test('every admin route refuses a bad parameter or body with a 400 naming the fi
       'event',
     ],
     'GET /admin/bulk-runs/{id}': [{ url: '/admin/bulk-runs/abc' }, 'id'],
+    'GET /admin/postbacks.csv': [{ url: '/admin/postbacks.csv?from=yesterday' }, 'from'],
+    'POST /admin/networks/{network}/reconcile.csv': [
+      {
+        method: 'POST',
+        url: '/admin/networks/default/reconcile.csv?dateFormat=roman',
+        headers: { 'content-type': 'text/csv' },
+        payload: 'tx_id\n',
+      },
+      'dateFormat',
+    ],
     'POST /admin/bulk-runs/{id}/resume': [
       { method: 'POST', url: '/admin/bulk-runs/abc/resume' },
       'id',

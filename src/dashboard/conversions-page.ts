@@ -4,6 +4,7 @@ import type { LogEntry } from '../postback-log/rows.js'
 import type { Delivery } from './deliveries-data.js'
 import { answerBody } from './deliveries-page.js'
 import { explainOutcome } from './explain.js'
+import { exportForm } from './export-page.js'
 import { formatTime, type Html, html, queryString } from './html.js'
 import { badge, confirmButton, type PageContext, page } from './layout.js'
 
@@ -54,6 +55,7 @@ export function conversionsPage(
 <label>Network <input name="network" value="${search.network ?? ''}"></label>
 <label>Status <select name="status"><option value="">any</option>${STATUSES.map((s) => html`<option${s === search.status ? html` selected` : ''}>${s}</option>`)}</select></label>
 <button type="submit">Search</button></form>
+<div class="actions">${exportForm('/dashboard/conversions.csv', { network: search.network })} <a href="/dashboard/reconcile">Reconcile with a network's report…</a></div>
 ${conversionsTable(items)}
 ${items.length === pageSize && oldest ? html`<p class="pager"><a href="/dashboard/conversions${queryString({ ...filters, before: oldest })}">Older →</a></p>` : ''}`,
   )

@@ -2,6 +2,7 @@ import { codesOn } from '../http/codes.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import type { LogFilter } from '../postback-log/queries.js'
 import type { LogEntry } from '../postback-log/rows.js'
+import { exportForm } from './export-page.js'
 import { type Html, html, queryString } from './html.js'
 import { type PageContext, page } from './layout.js'
 import { renderEntry } from './postback-entry.js'
@@ -92,7 +93,7 @@ export function postbacksPage(
 <label class="check"><input type="checkbox" name="mismatch" value="1"${query.mismatch ? html` checked` : ''}> Payout mismatch only</label>
 <button type="submit">Filter</button>
 </form>
-<p class="actions"><a href="/dashboard/postbacks/bulk-replay${queryString({ network: query.network, outcome: query.outcome, tx: query.tx, period: query.period })}">Replay all refused matching…</a></p>
+<div class="actions">${context.can('replay') ? html`<a href="/dashboard/postbacks/bulk-replay${queryString({ network: query.network, outcome: query.outcome, tx: query.tx, period: query.period })}">Replay all refused matching…</a>` : ''} ${exportForm('/dashboard/postbacks.csv', { network: query.network, outcome: query.outcome, txId: query.tx })}</div>
 <p class="live" id="live-status">${live ? 'live: new postbacks appear at the top' : html`older entries · <a href="/dashboard/postbacks${queryString(filters)}">back to the newest (live)</a>`}</p>
 <div class="entry-head" aria-hidden="true"><span>Received (UTC)</span><span>Network</span><span>Outcome</span><span>User</span><span>Offer</span><span>Payout</span><span></span></div>
 <div class="entries"${live ? html` data-live-src="/dashboard/postbacks/rows${queryString(filters) || '?'}" data-after="${newest}"` : ''}>

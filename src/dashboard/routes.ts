@@ -15,6 +15,7 @@ import {
 } from './auth.js'
 import { bulkRoutes } from './bulk-routes.js'
 import { type DashboardOptions, sendHtml } from './context.js'
+import { exportRoutes } from './export-routes.js'
 import { html } from './html.js'
 import { document } from './layout.js'
 import { logRoutes } from './log-routes.js'
@@ -73,7 +74,11 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
   // the body as sent, before any route's schema validates (and strips) it.
   app.addHook('preValidation', async (request, reply) => {
     if (request.method !== 'POST' || request.routeOptions.url === '/dashboard/login') return
-    const sent = (request.body as Record<string, string> | undefined)?._csrf ?? ''
+    // A form sends it as _csrf; a script sending a file as the body, in X-CSRF-Token.
+    const header = request.headers['x-csrf-token']
+    const sent =
+      (request.body as Record<string, string> | undefined)?._csrf ??
+      (typeof header === 'string' ? header : '')
     if (
       !request.dashboardSession ||
       !sameOrigin(request) ||
@@ -168,6 +173,7 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
   opsRoutes(app, options)
   reportRoutes(app, options)
   bulkRoutes(app, options)
+  exportRoutes(app, options)
 }
 
 /**

@@ -265,6 +265,13 @@ export const CODES = {
     action: 'Start a new run (its preview shows what is left).',
     on: ['admin', 'dashboard'],
   },
+  INVALID_REPORT: {
+    status: 400,
+    title: "the network's report cannot be read as asked",
+    action:
+      'Check the column names (the message names the one that is not in the header), the delimiter and that the first line is the header; the body is the report itself, sent as text/csv.',
+    on: ['admin', 'dashboard'],
+  },
   NOT_DEAD: {
     status: 409,
     title: 'only dead deliveries can be retried',

@@ -1,8 +1,9 @@
 import type { Pool } from 'pg'
 import { CONVERSION_COLUMNS, type Conversion, toConversion } from '../conversions/rows.js'
 import { csvLine, spreadsheetSafe } from './csv.js'
+import { zonedTime } from './zoned-time.js'
 
-// Conversions of a period as CSV, read in keyset pages (id order), so an export of any size
+// Conversions of a period as CSV (created_at_local: the wall-clock time in the period's zone), read in keyset pages (id order), so an export of any size
 // holds one page in memory. The first page is read before anything is sent: a database that
 // is down is a clean 503, not a cut-off file.
 
@@ -31,6 +32,7 @@ const COLUMNS = [
   'hold_reason',
   'created_at',
   'updated_at',
+  'created_at_local',
 ]
 
 export async function exportConversions(
@@ -57,6 +59,8 @@ export async function exportConversions(
         period.to !== undefined && !period.to.includes(':'),
       ],
     )
+  const local = zonedTime(period.timeZone)
+  const toCsv = (c: Conversion) => csvLine([...cells(c), local(c.createdAt)])
   const first = (await page('0')).rows.map(toConversion)
   return (async function* () {
     yield csvLine(COLUMNS)
@@ -71,8 +75,9 @@ export async function exportConversions(
   })()
 }
 
-function toCsv(c: Conversion): string {
-  return csvLine([
+/** Text from a network is defused; numbers (payout, points: negative ones too) stay numbers. */
+function cells(c: Conversion) {
+  return [
     c.id,
     c.network,
     spreadsheetSafe(c.txId),
@@ -87,5 +92,5 @@ function toCsv(c: Conversion): string {
     c.holdReason,
     c.createdAt.toISOString(),
     c.updatedAt.toISOString(),
-  ])
+  ]
 }

@@ -11,6 +11,8 @@ export type LogFilter = {
   /** Found through their conversions (refused postbacks have none). */
   userId?: string
   since?: Date
+  /** Received before this time (the exports' end of range). */
+  until?: Date
   /** Keyset pages: ids below `before`, above `after`. */
   before?: string
   after?: string
@@ -40,7 +42,8 @@ export async function listLog(
        AND ($6::timestamptz IS NULL OR l.received_at >= $6)
        AND ($7::bigint IS NULL OR l.id < $7::bigint)
        AND ($8::bigint IS NULL OR l.id > $8::bigint)
-       AND (NOT $9::bool OR l.replay_of IS NULL)${filter.payoutMismatch ? '\n       AND l.mismatched_payout IS NOT NULL' : ''}
+       AND (NOT $9::bool OR l.replay_of IS NULL)
+       AND ($11::timestamptz IS NULL OR l.received_at < $11)${filter.payoutMismatch ? '\n       AND l.mismatched_payout IS NOT NULL' : ''}
      ORDER BY l.id ${order === 'oldest-first' ? 'ASC' : 'DESC'} LIMIT $10`,
     [
       filter.network ?? null,
@@ -53,6 +56,7 @@ export async function listLog(
       filter.after ?? null,
       filter.originalsOnly ?? false,
       limit,
+      filter.until ?? null,
     ],
   )
   return rows.map(toLogEntry)

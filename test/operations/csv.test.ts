@@ -51,4 +51,8 @@ test('writes cells quoted only when needed, and defuses spreadsheet formulas', (
   )
   assert.equal(spreadsheetSafe('=HYPERLINK("x")'), `'=HYPERLINK("x")`)
   assert.equal(spreadsheetSafe('tx-1'), 'tx-1')
+  for (const start of ['=', '+', '-', '@', '\t', '\r'])
+    assert.equal(spreadsheetSafe(`${start}1+1`), `'${start}1+1`, JSON.stringify(start))
+  // Numbers we write ourselves (points, payouts) are not text: a negative one stays a number.
+  assert.equal(csvLine([-125n, '-3.5', spreadsheetSafe('-3.5')]), "-125,-3.5,'-3.5\r\n")
 })

@@ -85,6 +85,52 @@ const followRun = () => {
 }
 followRun()
 
+// File uploads that answer with a download (reconcile): the file goes as the request body
+// (text/csv, streamed by the server), the other fields as the query string, the CSRF token in
+// a header; the CSV that comes back is saved under the name the server gives.
+document.addEventListener('submit', async (event) => {
+  const form = event.target.closest?.('form[data-upload]')
+  if (!form) return
+  event.preventDefault()
+  const status = document.getElementById('upload-status')
+  const say = (text) => {
+    if (status) status.textContent = text
+  }
+  const fields = new FormData(form)
+  const file = fields.get('report')
+  const csrf = String(fields.get('_csrf') ?? '')
+  const query = new URLSearchParams()
+  for (const [name, value] of fields) {
+    if (name !== 'report' && name !== '_csrf' && typeof value === 'string' && value) {
+      query.set(name, value)
+    }
+  }
+  say('Comparing…')
+  try {
+    const response = await fetch(`${form.getAttribute('action')}?${query}`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'text/csv', 'x-csrf-token': csrf },
+      body: file,
+    })
+    if (!response.ok) {
+      const page = new DOMParser().parseFromString(await response.text(), 'text/html')
+      say(page.querySelector('.notice')?.textContent ?? `HTTP ${response.status}`)
+      return
+    }
+    const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')
+    const link = document.createElement('a')
+    link.href = URL.createObjectURL(await response.blob())
+    link.download = name?.[1] ?? 'differences.csv'
+    document.body.appendChild(link)
+    link.click()
+    link.remove()
+    say(`Downloaded ${link.download}.`)
+  } catch (error) {
+    say(`Not sent: ${error.message}`)
+  }
+})
+
 // Copy buttons: data-copy names the input whose value to copy.
 document.addEventListener('click', (event) => {
   const button = event.target.closest?.('[data-copy]')
