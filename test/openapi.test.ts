@@ -182,6 +182,34 @@ const SAMPLES: Record<string, Request> = {
   'GET /admin/reports': { url: '/admin/reports' },
   'GET /admin/reports/{by}': { url: '/admin/reports/network' },
   'GET /admin/users': { url: '/admin/users' },
+  'GET /admin/accounts': { url: '/admin/accounts' },
+  'POST /admin/accounts': {
+    method: 'POST',
+    url: '/admin/accounts',
+    payload: { name: 'doc-sample', role: 'viewer', password: 'doc-sample-password' },
+  },
+  'PATCH /admin/accounts/{name}': {
+    method: 'PATCH',
+    url: '/admin/accounts/doc-sample',
+    payload: { role: 'operator' },
+  },
+  'POST /admin/accounts/{name}/password': {
+    method: 'POST',
+    url: '/admin/accounts/doc-sample/password',
+    payload: { password: 'doc-sample-password-2' },
+  },
+  'POST /admin/accounts/{name}/sessions/revoke': {
+    method: 'POST',
+    url: '/admin/accounts/doc-sample/sessions/revoke',
+  },
+  'GET /admin/tokens': { url: '/admin/tokens' },
+  'POST /admin/tokens': {
+    method: 'POST',
+    url: '/admin/tokens',
+    payload: { name: 'doc-token', scope: 'viewer' },
+  },
+  'POST /admin/tokens/{id}/revoke': { method: 'POST', url: '/admin/tokens/1/revoke' },
+  'GET /admin/audit': { url: '/admin/audit' },
 }
 
 /** Every operation of the document with this tag, as `METHOD /path`. */
@@ -585,6 +613,47 @@ test('reward-only conversions (no payout, no offer id) and their review match th
   }
 })
 
+test('accounts, tokens and audit answers match the document: created, listed, changed, refused', async () => {
+  const account = { name: 'doc-ana', role: 'operator', password: 'doc-ana-password-1' }
+  const created = await admin({ method: 'POST', url: '/admin/accounts', payload: account })
+  assert.equal(created.statusCode, 200, created.body)
+  const again = await admin({ method: 'POST', url: '/admin/accounts', payload: account })
+  assert.equal(again.statusCode, 409)
+  assert.equal((await admin({ url: '/admin/accounts' })).statusCode, 200)
+  const changes = [
+    { method: 'PATCH', url: '/admin/accounts/doc-ana', payload: { disabled: true } },
+    {
+      method: 'POST',
+      url: '/admin/accounts/doc-ana/password',
+      payload: { password: 'doc-ana-password-2' },
+    },
+    { method: 'POST', url: '/admin/accounts/doc-ana/sessions/revoke' },
+  ] as const
+  for (const request of changes) {
+    assert.equal((await admin(request)).statusCode, 200, request.url)
+    const missing = await admin({ ...request, url: request.url.replace('doc-ana', 'doc-nobody') })
+    assert.equal(missing.statusCode, 404)
+    assert.equal(missing.json().code, 'ACCOUNT_NOT_FOUND')
+  }
+  const token = await admin({
+    method: 'POST',
+    url: '/admin/tokens',
+    payload: { name: 'doc', scope: 'viewer', expiresInDays: 30 },
+  })
+  assert.equal(token.statusCode, 200, token.body)
+  assert.match(token.json().token, /^pbr_/)
+  assert.equal((await admin({ url: '/admin/tokens' })).statusCode, 200)
+  const revoked = await admin({ method: 'POST', url: `/admin/tokens/${token.json().id}/revoke` })
+  assert.equal(revoked.statusCode, 200)
+  assert.equal(
+    (await admin({ method: 'POST', url: '/admin/tokens/999999/revoke' })).json().code,
+    'TOKEN_NOT_FOUND',
+  )
+  const audit = await admin({ url: '/admin/audit?action=account.&limit=2' })
+  assert.equal(audit.statusCode, 200)
+  assert.equal(audit.json().items.length, 2)
+})
+
 test('every admin route refuses a missing token (401) and, past AUTH_FAILURE_MAX wrong ones, any token (429), as documented', async () => {
   for (const request of Object.values(SAMPLES)) {
     const response = await sendAndCheck(t.app, request)
@@ -688,6 +757,36 @@ test('every admin route refuses a bad parameter or body with a 400 naming the fi
     'GET /admin/reports': [{ url: '/admin/reports?range=custom&from=2026-03-01' }, 'to'],
     'GET /admin/reports/{by}': [{ url: '/admin/reports/offer?sort=size' }, 'sort'],
     'GET /admin/users': [{ url: '/admin/users?limit=0' }, 'limit'],
+    'POST /admin/accounts': [
+      {
+        method: 'POST',
+        url: '/admin/accounts',
+        payload: { name: 'Bad Name', role: 'viewer', password: 'doc-sample-password' },
+      },
+      'name',
+    ],
+    'PATCH /admin/accounts/{name}': [
+      { method: 'PATCH', url: '/admin/accounts/doc-sample', payload: { role: 'root' } },
+      'role',
+    ],
+    'POST /admin/accounts/{name}/password': [
+      {
+        method: 'POST',
+        url: '/admin/accounts/doc-sample/password',
+        payload: { password: 'short' },
+      },
+      'password',
+    ],
+    'POST /admin/accounts/{name}/sessions/revoke': [
+      { method: 'POST', url: '/admin/accounts/Bad%20Name/sessions/revoke' },
+      'name',
+    ],
+    'POST /admin/tokens': [
+      { method: 'POST', url: '/admin/tokens', payload: { name: 'x', scope: 'root' } },
+      'scope',
+    ],
+    'POST /admin/tokens/{id}/revoke': [{ method: 'POST', url: '/admin/tokens/abc/revoke' }, 'id'],
+    'GET /admin/audit': [{ url: '/admin/audit?limit=0' }, 'limit'],
   }
   const taking = operationsTagged('admin').filter((operation) => {
     const [method, path] = operation.split(' ') as [string, string]

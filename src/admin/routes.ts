@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { authenticateApi } from '../accounts/admin-auth.js'
+import { adminAccountRoutes } from '../accounts/admin-routes.js'
 import { requestActor } from '../accounts/request-actor.js'
 import type { Config } from '../config.js'
 import { reviewConversion } from '../conversions/review.js'
@@ -83,6 +84,7 @@ export async function adminRoutes(
   const app = zodRoutes(fastify)
   app.addHook('onRequest', authenticateApi({ db, token, throttle }))
   adminOperationRoutes(app, { db })
+  adminAccountRoutes(app, { db })
   adminNetworkRoutes(app, { db, config, networks, baseUrl, publicUrl })
   adminReportRoutes(app, { db, reportTimeZone: reportTimeZone ?? 'UTC' })
 

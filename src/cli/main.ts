@@ -1,6 +1,7 @@
 import { ConfigError } from '../config.js'
 import { UsageError } from './args.js'
 import type { Command } from './command.js'
+import { accountsCommand } from './commands/accounts.js'
 import { adjustCommand } from './commands/adjust.js'
 import { doctorCommand } from './commands/doctor.js'
 import { migrateCommand } from './commands/migrate.js'
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   retention: retentionCommand,
   offers: offersCommand,
   adjust: adjustCommand,
+  accounts: accountsCommand,
   migrate: migrateCommand,
 }
 

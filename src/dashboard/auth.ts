@@ -1,51 +1,30 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { adminTokenTag, SESSION_SECONDS } from '../accounts/sessions.js'
 
-// The dashboard signs in with ADMIN_TOKEN once (a POSTed form), then carries a session cookie:
-// HttpOnly (page scripts cannot read it), SameSite=Strict (other sites cannot send it), Secure
-// when the request arrived over HTTPS, Path=/dashboard. The cookie holds an expiry, a random id
-// and an HMAC over both keyed from ADMIN_TOKEN, so nothing is stored server-side and changing
-// ADMIN_TOKEN ends every session. The token itself never leaves the sign-in POST body.
-// State-changing forms also carry a CSRF token derived from the session id (and the Origin,
+// The dashboard signs in once (a POSTed form: an account's name and password, or ADMIN_TOKEN
+// alone), then carries a session cookie: HttpOnly (page scripts cannot read it),
+// SameSite=Strict (other sites cannot send it), Secure when the request arrived over HTTPS,
+// Path=/dashboard. The session lives server-side (accounts/sessions.ts), so it can be ended at
+// once. State-changing forms also carry a CSRF token derived from the session (and the Origin,
 // when the browser sends one, must be this host).
 
 export const SESSION_COOKIE = 'pbr_dashboard'
-export const SESSION_SECONDS = 12 * 60 * 60
+export { SESSION_SECONDS, type Session } from '../accounts/sessions.js'
 
-export type Session = { id: string; csrf: string }
-
+/** ADMIN_TOKEN as the dashboard checks it, and the tag its sessions carry. */
 export class DashboardAuth {
-  readonly #key: Buffer
   readonly #token: Buffer
+  readonly tag: Buffer
 
   constructor(adminToken: string) {
-    this.#key = createHmac('sha256', adminToken).update('postback-receiver dashboard v1').digest()
     this.#token = digest(adminToken)
+    this.tag = adminTokenTag(adminToken)
   }
 
   /** Constant-time comparison of a typed token with ADMIN_TOKEN. */
   tokenMatches(candidate: string): boolean {
     return timingSafeEqual(digest(candidate), this.#token)
-  }
-
-  /** A new session's cookie value. */
-  issue(now = Date.now()): string {
-    const expires = Math.floor(now / 1000) + SESSION_SECONDS
-    const id = randomBytes(16).toString('base64url')
-    return `${expires}.${id}.${this.#mac(`${expires}.${id}`)}`
-  }
-
-  /** The session a cookie value proves, or null (tampered, expired, or from another token). */
-  verify(cookie: string | undefined, now = Date.now()): Session | null {
-    const [expires, id, mac, extra] = (cookie ?? '').split('.')
-    if (!expires || !id || !mac || extra !== undefined || !/^\d{1,12}$/.test(expires)) return null
-    if (!safeEqual(mac, this.#mac(`${expires}.${id}`))) return null
-    if (Number(expires) * 1000 <= now) return null
-    return { id, csrf: this.#mac(`csrf.${id}`) }
-  }
-
-  #mac(text: string): string {
-    return createHmac('sha256', this.#key).update(text).digest('base64url')
   }
 }
 

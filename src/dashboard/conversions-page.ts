@@ -1,6 +1,8 @@
+import type { AuditRow } from '../audit/rows.js'
 import { CONVERSION_STATUSES, type Conversion, type ConversionSearch } from '../conversions/rows.js'
 import type { LedgerEntry } from '../ledger/rows.js'
 import type { LogEntry } from '../postback-log/rows.js'
+import { auditLine, auditTable } from './audit-page.js'
 import type { Delivery } from './deliveries-data.js'
 import { answerBody } from './deliveries-page.js'
 import { explainOutcome } from './explain.js'
@@ -70,8 +72,10 @@ export function conversionPage(
   log: LogEntry[],
   ledger: LedgerEntry[],
   deliveries: Delivery[],
+  audit: AuditRow[] = [],
 ): Html {
   const events: Event[] = [
+    ...audit.map((row) => ({ at: row.at, kind: 'operator', body: auditLine(row) })),
     { at: c.createdAt, kind: 'created', body: html`first recorded as a ${c.network} conversion` },
     ...log.map((entry) => ({
       at: entry.receivedAt,
@@ -157,6 +161,7 @@ export function userPage(
   account: { balance: string | null; entries: LedgerEntry[] } | null,
   conversions: Conversion[],
   nextBefore: string | undefined,
+  audit: AuditRow[] = [],
 ): Html {
   const form = html`<form class="filters" method="get" action="/dashboard/users"><label>User id <input name="user" value="${userId ?? ''}" required></label><button type="submit">Show</button></form>`
   if (!userId || !account) return page('Users', 'users', context, form)
@@ -178,6 +183,8 @@ ${account.entries.map((e) => html`<tr><td data-label="Entry">${e.id}</td><td dat
 }
 ${nextBefore ? html`<p class="pager"><a href="/dashboard/users${queryString({ user: userId, before: nextBefore })}">Older entries →</a></p>` : ''}
 <h2>Recent conversions</h2>
-${conversionsTable(conversions)}`,
+${conversionsTable(conversions)}
+<h2>Changes by operators</h2>
+${auditTable(audit)}`,
   )
 }

@@ -10,6 +10,8 @@ export const NAV = [
   ['review', '/dashboard/review', 'Review queue'],
   ['networks', '/dashboard/networks', 'Networks'],
   ['deliveries', '/dashboard/deliveries', 'Deliveries'],
+  ['audit', '/dashboard/audit', 'Audit log'],
+  ['accounts', '/dashboard/accounts', 'Accounts'],
 ] as const
 
 export type Section = (typeof NAV)[number][0]
@@ -30,7 +32,9 @@ export function page(title: string, section: Section, context: PageContext, cont
     title,
     html`<header class="top">
   <span class="brand">postback-receiver</span>
-  <nav aria-label="Sections">${NAV.map(
+  <nav aria-label="Sections">${NAV.filter(
+    ([key]) => key !== 'accounts' || context.can('admin'),
+  ).map(
     ([key, href, label]) =>
       html`<a href="${href}"${key === section ? html` aria-current="page"` : ''}>${label}</a>`,
   )}</nav>

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { requestActor } from '../accounts/request-actor.js'
 import { id } from '../admin/inputs.js'
+import { listAudit } from '../audit/rows.js'
 import { reviewConversion } from '../conversions/review.js'
 import { getConversion, searchConversions } from '../conversions/rows.js'
 import { deliveriesOfConversion } from '../delivery/rows.js'
@@ -70,9 +71,10 @@ export function moneyRoutes(app: ZodApp, { db, deliveries, config }: DashboardOp
         await ledgerOfConversion(db.pool, params.id),
         await deliveriesOfConversion(db.pool, params.id, 100),
       ]
+      const audit = await listAudit(db.pool, { conversionId: params.id }, 100)
       return sendHtml(
         reply,
-        conversionPage(pageContext(request), conversion, log, ledger, sent).text,
+        conversionPage(pageContext(request), conversion, log, ledger, sent, audit).text,
       )
     },
   )
@@ -134,7 +136,8 @@ export function moneyRoutes(app: ZodApp, { db, deliveries, config }: DashboardOp
       }
       const conversions = q.before ? [] : await searchConversions(db.pool, { userId: q.user }, 20)
       const next = account.entries.length === PAGE_SIZE ? account.entries.at(-1)?.id : undefined
-      return sendHtml(reply, userPage(ctx, q.user, account, conversions, next).text)
+      const audit = q.before ? [] : await listAudit(db.pool, { userId: q.user }, 20)
+      return sendHtml(reply, userPage(ctx, q.user, account, conversions, next, audit).text)
     },
   )
 }

@@ -32,6 +32,11 @@ const NOTICES = {
     kind: 'warn',
     text: 'Only dead deliveries can be retried; this one is still being attempted or was delivered.',
   },
+  'account-created': { kind: 'ok', text: 'Account created: they can sign in now.' },
+  'account-updated': { kind: 'ok', text: 'Account changed; its sessions were ended.' },
+  'password-set': { kind: 'ok', text: 'Password set; the account\u2019s sessions were ended.' },
+  'sessions-ended': { kind: 'ok', text: 'Sessions ended: they must sign in again.' },
+  'token-revoked': { kind: 'ok', text: 'Token revoked: requests with it are refused from now on.' },
 } satisfies Record<string, Notice>
 
 export type NoticeCode = keyof typeof NOTICES

@@ -1,9 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { ADMIN_TOKEN_PRINCIPAL, can, requiredPermission, whoMay } from '../accounts/permissions.js'
+import { accountForSignIn } from '../accounts/accounts.js'
+import { DUMMY_HASH, verifyPassword } from '../accounts/passwords.js'
+import { can, requiredPermission, whoMay } from '../accounts/permissions.js'
+import { createSession, endSession, findSession } from '../accounts/sessions.js'
 import type { ThrottleState } from '../http/auth-throttle.js'
 import { HttpError, toHttpError } from '../http/errors.js'
 import { zodRoutes } from '../openapi/zod-routes.js'
+import { accountRoutes } from './account-routes.js'
 import { SCRIPT, STYLE } from './assets.js'
 import {
   clearSessionCookie,
@@ -38,12 +42,17 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 }
 
-// Sign-in is lenient by design: whatever the form holds, a bad token is "not the ADMIN_TOKEN"
-// and a bad next= is the overview, never a 400.
+// Sign-in is lenient by design: whatever the form holds, a bad one is "wrong name or password"
+// and a bad next= is the overview, never a 400. `token` is the password, or ADMIN_TOKEN when
+// no name is given.
 const next = z.unknown().optional().transform(safeNext)
 const signIn = z
-  .object({ token: z.string().catch(''), next })
-  .catch({ token: '', next: '/dashboard' })
+  .object({
+    name: z.string().trim().toLowerCase().max(64).catch(''),
+    token: z.string().max(1024).catch(''),
+    next,
+  })
+  .catch({ name: '', token: '', next: '/dashboard' })
 
 /** The operator dashboard at /dashboard: server-rendered pages behind ADMIN_TOKEN. */
 export async function dashboardRoutes(fastify: FastifyInstance, options: DashboardOptions) {
@@ -59,9 +68,10 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
     reply.headers(SECURITY_HEADERS)
     const path = request.url.split('?')[0] ?? ''
     if (PUBLIC.has(path)) return
-    request.dashboardSession = auth.verify(sessionCookie(request))
-    if (request.dashboardSession) {
-      request.principal = ADMIN_TOKEN_PRINCIPAL
+    const found = await findSession(options.db.pool, sessionCookie(request), auth.tag)
+    if (found) {
+      request.dashboardSession = found.session
+      request.principal = found.principal
       return refuseUnlessPermitted(request, reply)
     }
     if (request.method === 'GET' && !path.endsWith('/rows')) {
@@ -127,13 +137,14 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
     { schema: { querystring: z.object({ next }) } },
     async (request, reply) => {
       const { next } = request.query
-      if (auth.verify(sessionCookie(request))) return reply.redirect(next, 303)
+      if (await findSession(options.db.pool, sessionCookie(request), auth.tag))
+        return reply.redirect(next, 303)
       return sendHtml(reply, loginPage({ next }).text)
     },
   )
 
   app.post('/dashboard/login', { schema: { body: signIn } }, async (request, reply) => {
-    const { next, token } = request.body
+    const { next, name, token } = request.body
     let state: ThrottleState | undefined
     try {
       state = await options.throttle?.check(request.ip)
@@ -149,26 +160,41 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
         }).text,
       )
     }
-    const matches = auth.tokenMatches(token)
+    // An unknown name costs a password check too, so the answer's timing does not tell.
+    const account = name ? await accountForSignIn(options.db.pool, name) : null
+    const matches = name
+      ? (await verifyPassword(token, account?.password_hash ?? DUMMY_HASH)) &&
+        account !== null &&
+        !account.disabled
+      : auth.tokenMatches(token)
     if (!sameOrigin(request) || !matches) {
       if (!matches && token !== '') await options.throttle?.fail(request.ip)
       request.log.warn({ ip: request.ip }, 'dashboard sign-in refused')
       return sendHtml(
         reply.code(401),
-        loginPage({ next, error: 'That is not the ADMIN_TOKEN.' }).text,
+        loginPage({
+          next,
+          name,
+          error: name
+            ? 'Wrong name or password (or the account is disabled).'
+            : 'That is not the ADMIN_TOKEN.',
+        }).text,
       )
     }
     if (state) await options.throttle?.succeed(request.ip, state)
-    setSessionCookie(request, reply, auth.issue())
+    const owner = account ? { accountId: account.id } : { adminTokenTag: auth.tag }
+    setSessionCookie(request, reply, await createSession(options.db.pool, owner, request.ip))
     return reply.redirect(next, 303)
   })
 
   app.post('/dashboard/logout', { config: { permission: 'read' } }, async (request, reply) => {
+    if (request.dashboardSession) await endSession(options.db.pool, request.dashboardSession.id)
     clearSessionCookie(request, reply)
     return reply.redirect('/dashboard/login', 303)
   })
 
   logRoutes(app, options)
+  accountRoutes(app, options)
   moneyRoutes(app, options)
   opsRoutes(app, options)
   reportRoutes(app, options)

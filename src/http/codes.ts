@@ -215,12 +215,6 @@ export const CODES = {
     action: 'List the tokens (GET /admin/tokens).',
     on: ['admin', 'dashboard'],
   },
-  WEAK_PASSWORD: {
-    status: 400,
-    title: 'the password is too short',
-    action: 'Use at least 12 characters (a passphrase of several words is easiest).',
-    on: ['admin', 'dashboard'],
-  },
   USER_NOT_FOUND: {
     status: 404,
     title: 'the user has no balance and no ledger entries',
