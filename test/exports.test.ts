@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test'
 import {
   ADMIN_TOKEN,
   adminHeaders,
+  buildAppOn,
   createTestApp,
   postbackUrl,
   SECRET,
@@ -112,6 +113,22 @@ test('a range is read in its time zone, and local times are written in it', asyn
       ['berlin-2nd', '2026-03-01 23:30:00'],
     ],
   )
+  // Without tz, the operator's REPORT_TIMEZONE (the reports' zone) is the export's too.
+  const berlinApp = await buildAppOn(t.testDb, { REPORT_TIMEZONE: 'Europe/Berlin' })
+  try {
+    const byDefault = await berlinApp.inject({
+      url: '/admin/postbacks.csv?network=tz-net&from=2026-03-02&to=2026-03-02',
+      headers: adminHeaders,
+    })
+    assert.deepEqual(
+      rows(byDefault.body).map((r) => r.tx_id),
+      ['berlin-2nd'],
+    )
+    const form = await berlinApp.inject({ url: '/dashboard/postbacks', headers: { cookie } })
+    assert.match(form.body, /name="tz" value="Europe\/Berlin"/)
+  } finally {
+    await berlinApp.close()
+  }
   const bad = await get('from=yesterday&tz=Mars/Base')
   assert.equal(bad.statusCode, 400)
   assert.match(bad.json().message, /from: must be a local date.*tz: must be an IANA time zone/)

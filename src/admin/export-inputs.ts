@@ -3,7 +3,8 @@ import { HttpError } from '../http/errors.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import type { ReconcileJob } from '../operations/reconcile/reconcile.js'
 import { DATE_FORMATS } from '../operations/reconcile/report-date.js'
-import { localTime, name, text, timeZone } from './inputs.js'
+import { reportZone } from '../reports/inputs.js'
+import { localTime, name, text } from './inputs.js'
 
 // The exports' parameters, shared by the admin API (token) and the dashboard (session): a
 // range of local dates or date-times in a time zone, and for reconcile how to read the report.
@@ -12,32 +13,41 @@ import { localTime, name, text, timeZone } from './inputs.js'
 const blankIsAbsent = (value: unknown) => (value === '' ? undefined : value)
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankIsAbsent, schema.optional())
 
-export const exportRange = {
-  from: optional(localTime).describe('local date or date-time; default 24 h ago'),
-  to: optional(localTime).describe('local date or date-time, exclusive (a date: that whole day)'),
-  tz: z.preprocess(blankIsAbsent, timeZone('UTC or Europe/Berlin')),
+/** from, to and tz; tz defaults to REPORT_TIMEZONE (`zone`), as the reports' days do. */
+export function exportRange(zone: string) {
+  return {
+    from: optional(localTime).describe('local date or date-time; default 24 h ago'),
+    to: optional(localTime).describe('local date or date-time, exclusive (a date: that whole day)'),
+    tz: z.preprocess(blankIsAbsent, reportZone(zone)),
+  }
 }
 
-export const logExportQuery = z.object({
-  ...exportRange,
-  network: optional(name),
-  outcome: optional(name).describe(
-    'an outcome or code; refused or accepted for every one of that kind',
-  ),
-  txId: optional(name),
-})
+export function logExportQuery(zone: string) {
+  return z.object({
+    ...exportRange(zone),
+    network: optional(name),
+    outcome: optional(name).describe(
+      'an outcome or code; refused or accepted for every one of that kind',
+    ),
+    txId: optional(name),
+  })
+}
 
-export const reconcileQuery = z.object({
-  from: optional(localTime).describe("default: the report's first date"),
-  to: optional(localTime).describe("default: the report's last date (a date: that whole day)"),
-  tz: exportRange.tz.describe('the time zone of report dates without an offset, and of from/to'),
-  txCol: optional(text(255)).describe('default tx_id'),
-  payoutCol: optional(text(255)).describe('default payout'),
-  statusCol: optional(text(255)).describe('default status'),
-  dateCol: optional(text(255)).describe('default date'),
-  dateFormat: z.preprocess(blankIsAbsent, z.enum(DATE_FORMATS).default('auto')),
-  delimiter: z.preprocess(blankIsAbsent, z.enum([',', ';', '|', 'tab']).default(',')),
-})
+export function reconcileQuery(zone: string) {
+  return z.object({
+    from: optional(localTime).describe("default: the report's first date"),
+    to: optional(localTime).describe("default: the report's last date (a date: that whole day)"),
+    tz: z
+      .preprocess(blankIsAbsent, reportZone(zone))
+      .describe('the time zone of report dates without an offset, and of from/to'),
+    txCol: optional(text(255)).describe('default tx_id'),
+    payoutCol: optional(text(255)).describe('default payout'),
+    statusCol: optional(text(255)).describe('default status'),
+    dateCol: optional(text(255)).describe('default date'),
+    dateFormat: z.preprocess(blankIsAbsent, z.enum(DATE_FORMATS).default('auto')),
+    delimiter: z.preprocess(blankIsAbsent, z.enum([',', ';', '|', 'tab']).default(',')),
+  })
+}
 
 /** The log filter of an export: 'refused' and 'accepted' choose every code of that kind. */
 export function logFilterOf(q: { outcome?: string; network?: string; txId?: string }) {
@@ -50,7 +60,7 @@ export function logFilterOf(q: { outcome?: string; network?: string; txId?: stri
 export function reconcileJob(
   networks: NetworkRegistry,
   network: string,
-  q: z.output<typeof reconcileQuery>,
+  q: z.output<ReturnType<typeof reconcileQuery>>,
   input: AsyncIterable<string | Buffer>,
 ): Omit<ReconcileJob, 'out'> {
   const profile = networks.get(network)

@@ -30,6 +30,8 @@ export type ExportAdminOptions = {
   token: string
   networks: NetworkRegistry
   throttle?: AuthThrottle
+  /** REPORT_TIMEZONE: the zone of from/to and of the local times unless ?tz= names one. */
+  reportTimeZone: string
 }
 
 const CSV = { 'text/csv': { schema: { type: 'string' } } }
@@ -58,7 +60,7 @@ export function streamCsvBodies(app: FastifyInstance) {
 
 export async function exportAdminRoutes(
   fastify: FastifyInstance,
-  { db, token, networks, throttle }: ExportAdminOptions,
+  { db, token, networks, throttle, reportTimeZone }: ExportAdminOptions,
 ) {
   const app = zodRoutes(fastify)
   app.addHook('onRequest', authenticateApi({ db, token, throttle }))
@@ -70,7 +72,7 @@ export async function exportAdminRoutes(
       schema: {
         summary: 'The postback log of a period as CSV (streamed, secrets redacted)',
         ...ADMIN,
-        querystring: logExportQuery,
+        querystring: logExportQuery(reportTimeZone),
         response: {
           200: {
             description: 'One header line, then one line per log row, oldest first.',
@@ -107,7 +109,7 @@ export async function exportAdminRoutes(
           "Reconcile a network's report (the body, text/csv) with our conversions: the differences as CSV",
         ...ADMIN,
         params: z.object({ network: name }),
-        querystring: reconcileQuery,
+        querystring: reconcileQuery(reportTimeZone),
         response: {
           200: {
             description: 'One header line, then one line per difference (kind, line, tx_id ...).',

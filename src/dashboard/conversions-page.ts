@@ -37,6 +37,8 @@ export function conversionsPage(
   search: ConversionSearch,
   items: Conversion[],
   pageSize: number,
+  /** REPORT_TIMEZONE: the export form's default zone. */
+  zone = 'UTC',
 ): Html {
   const filters = {
     tx: search.txId,
@@ -57,7 +59,7 @@ export function conversionsPage(
 <label>Network <input name="network" value="${search.network ?? ''}"></label>
 <label>Status <select name="status"><option value="">any</option>${STATUSES.map((s) => html`<option${s === search.status ? html` selected` : ''}>${s}</option>`)}</select></label>
 <button type="submit">Search</button></form>
-<div class="actions">${exportForm('/dashboard/conversions.csv', { network: search.network })} <a href="/dashboard/reconcile">Reconcile with a network's report…</a></div>
+<div class="actions">${exportForm('/dashboard/conversions.csv', { network: search.network }, zone)} <a href="/dashboard/reconcile">Reconcile with a network's report…</a></div>
 ${conversionsTable(items)}
 ${items.length === pageSize && oldest ? html`<p class="pager"><a href="/dashboard/conversions${queryString({ ...filters, before: oldest })}">Older →</a></p>` : ''}`,
   )

@@ -7,20 +7,24 @@ import { csrfField, type PageContext, page } from './layout.js'
 // fields) that asks for the range and time zone, and the reconcile page.
 
 /** A GET form that downloads `action` (a .csv route) for a range of local dates in a zone. */
-export function exportForm(action: string, keep: Record<string, string | undefined>): Html {
+export function exportForm(
+  action: string,
+  keep: Record<string, string | undefined>,
+  zone: string,
+): Html {
   return html`<details class="confirm export"><summary>Export CSV…</summary><div class="ask">
 <form method="get" action="${action}" class="filters">
 ${Object.entries(keep).map(([name, value]) => (value ? html`<input type="hidden" name="${name}" value="${value}">` : ''))}
 <label>From <input type="date" name="from"></label>
 <label>To (included) <input type="date" name="to"></label>
-<label>Time zone <input name="tz" value="UTC" placeholder="UTC or Europe/Berlin"></label>
+<label>Time zone <input name="tz" value="${zone}" placeholder="UTC or Europe/Berlin"></label>
 <button type="submit">Download CSV</button>
 </form>
 <p class="small muted">Without dates: the last 24 hours. Dates are days in the time zone; times in the file are UTC (ISO 8601) and local to it. Cells a spreadsheet would run as a formula start with an apostrophe.</p>
 </div></details>`
 }
 
-export function reconcilePage(context: PageContext, networks: NetworkRegistry): Html {
+export function reconcilePage(context: PageContext, networks: NetworkRegistry, zone: string): Html {
   return page(
     'Reconcile with a network report',
     'conversions',
@@ -36,7 +40,7 @@ export function reconcilePage(context: PageContext, networks: NetworkRegistry): 
 <label>Date column <input name="dateCol" placeholder="date"></label>
 <label>Date format <select name="dateFormat">${DATE_FORMATS.map((f) => html`<option value="${f}">${f}</option>`)}</select></label>
 <label>Delimiter <select name="delimiter"><option value=",">,</option><option value=";">;</option><option value="|">|</option><option value="tab">tab</option></select></label>
-<label>Time zone <input name="tz" value="UTC"></label>
+<label>Time zone <input name="tz" value="${zone}"></label>
 <label>From <input type="date" name="from"></label>
 <label>To (included) <input type="date" name="to"></label>
 <button type="submit">Download differences (CSV)</button>

@@ -20,14 +20,15 @@ import { noticeQuery } from './notices.js'
 // The CSV buttons, on the dashboard's session (its cookie): the same exports as the admin API's
 // GET /admin/conversions.csv, GET /admin/postbacks.csv and POST /admin/networks/:n/reconcile.csv.
 
-export function exportRoutes(app: ZodApp, { db, networks }: DashboardOptions) {
+export function exportRoutes(app: ZodApp, { db, networks, config }: DashboardOptions) {
+  const zone = config.REPORT_TIMEZONE
   streamCsvBodies(app)
 
   app.get(
     '/dashboard/conversions.csv',
     {
       schema: {
-        querystring: logExportQuery.pick({ from: true, to: true, tz: true, network: true }),
+        querystring: logExportQuery(zone).pick({ from: true, to: true, tz: true, network: true }),
       },
     },
     async ({ query }, reply) => {
@@ -38,7 +39,7 @@ export function exportRoutes(app: ZodApp, { db, networks }: DashboardOptions) {
 
   app.get(
     '/dashboard/postbacks.csv',
-    { schema: { querystring: logExportQuery } },
+    { schema: { querystring: logExportQuery(zone) } },
     async ({ query }, reply) => {
       const range = await resolveRange(db.pool, {
         from: query.from,
@@ -58,7 +59,8 @@ export function exportRoutes(app: ZodApp, { db, networks }: DashboardOptions) {
   app.get(
     '/dashboard/reconcile',
     { schema: { querystring: noticeQuery } },
-    async (request, reply) => sendHtml(reply, reconcilePage(pageContext(request), networks).text),
+    async (request, reply) =>
+      sendHtml(reply, reconcilePage(pageContext(request), networks, zone).text),
   )
 
   // The page's script sends the file as the body (text/csv) and the CSRF token in a header.
@@ -66,7 +68,7 @@ export function exportRoutes(app: ZodApp, { db, networks }: DashboardOptions) {
     '/dashboard/reconcile.csv',
     {
       config: { permission: 'read' },
-      schema: { querystring: reconcileQuery.extend({ network: name }) },
+      schema: { querystring: reconcileQuery(zone).extend({ network: name }) },
     },
     async (request, reply) => {
       const { query, body } = request

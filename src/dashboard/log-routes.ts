@@ -34,7 +34,10 @@ export function logRoutes(app: ZodApp, { db, config, networks, deliveries }: Das
     const { query } = request
     const entries = await listLog(db.pool, filterOf(query, new Date()), PAGE_SIZE)
     const context = pageContext(request)
-    return sendHtml(reply, postbacksPage(context, networks, query, entries, PAGE_SIZE).text)
+    return sendHtml(
+      reply,
+      postbacksPage(context, networks, query, entries, PAGE_SIZE, config.REPORT_TIMEZONE).text,
+    )
   })
 
   // Live updates: the next rows after `after` (the newest one shown), the oldest of them first

@@ -55,7 +55,11 @@ export function moneyRoutes(app: ZodApp, { db, deliveries, config }: DashboardOp
         before: q.before,
       }
       const items = await searchConversions(db.pool, search, PAGE_SIZE)
-      return sendHtml(reply, conversionsPage(pageContext(request), search, items, PAGE_SIZE).text)
+      return sendHtml(
+        reply,
+        conversionsPage(pageContext(request), search, items, PAGE_SIZE, config.REPORT_TIMEZONE)
+          .text,
+      )
     },
   )
 

@@ -60,6 +60,8 @@ export function postbacksPage(
   query: LogQuery,
   entries: LogEntry[],
   pageSize: number,
+  /** REPORT_TIMEZONE: the export form's default zone. */
+  zone = 'UTC',
 ): Html {
   const filters = {
     network: query.network,
@@ -93,7 +95,7 @@ export function postbacksPage(
 <label class="check"><input type="checkbox" name="mismatch" value="1"${query.mismatch ? html` checked` : ''}> Payout mismatch only</label>
 <button type="submit">Filter</button>
 </form>
-<div class="actions">${context.can('replay') ? html`<a href="/dashboard/postbacks/bulk-replay${queryString({ network: query.network, outcome: query.outcome, tx: query.tx, period: query.period })}">Replay all refused matching…</a>` : ''} ${exportForm('/dashboard/postbacks.csv', { network: query.network, outcome: query.outcome, txId: query.tx })}</div>
+<div class="actions">${context.can('replay') ? html`<a href="/dashboard/postbacks/bulk-replay${queryString({ network: query.network, outcome: query.outcome, tx: query.tx, period: query.period })}">Replay all refused matching…</a>` : ''} ${exportForm('/dashboard/postbacks.csv', { network: query.network, outcome: query.outcome, txId: query.tx }, zone)}</div>
 <p class="live" id="live-status">${live ? 'live: new postbacks appear at the top' : html`older entries · <a href="/dashboard/postbacks${queryString(filters)}">back to the newest (live)</a>`}</p>
 <div class="entry-head" aria-hidden="true"><span>Received (UTC)</span><span>Network</span><span>Outcome</span><span>User</span><span>Offer</span><span>Payout</span><span></span></div>
 <div class="entries"${live ? html` data-live-src="/dashboard/postbacks/rows${queryString(filters) || '?'}" data-after="${newest}"` : ''}>

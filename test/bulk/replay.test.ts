@@ -54,6 +54,7 @@ async function finished(id: string) {
   return eventually(
     async () => (await admin(one, 'GET', `/admin/bulk-runs/${id}`)).json(),
     (run) => run.state !== 'running',
+    60_000, // a loaded machine on PGlite: the outcome is what is checked, not the time
   )
 }
 

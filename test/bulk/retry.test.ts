@@ -42,6 +42,7 @@ async function finished(id: string) {
   return eventually(
     async () => (await admin('GET', `/admin/bulk-runs/${id}`)).json(),
     (run) => run.state !== 'running',
+    60_000, // a loaded machine on PGlite: the outcome is what is checked, not the time
   )
 }
 

@@ -86,7 +86,7 @@ describe('bulk actions in a real browser', { skip: NO_BROWSER }, () => {
 
     await page.getByRole('button', { name: 'Replay 12 postbacks' }).click()
     await page.waitForURL(/\/dashboard\/bulk\/\d+$/)
-    await page.getByText('Done.').waitFor()
+    await page.getByText('Done.').waitFor({ timeout: 60_000 })
     assert.match(
       (await page.locator('#bulk-summary').textContent()) ?? '',
       /12 postbacks replayed: 12 accepted, 0 still refused, 0 skipped/,
@@ -135,7 +135,7 @@ describe('bulk actions in a real browser', { skip: NO_BROWSER }, () => {
          counts = '{"processed":40,"retried":40}' WHERE id = $1`,
       [id],
     )
-    await page.getByText('Done.').waitFor() // polled: no reload
+    await page.getByText('Done.').waitFor({ timeout: 60_000 }) // polled: no reload
     assert.equal(await page.locator('#bulk-progress').textContent(), '40 of 40')
     assert.match(
       (await page.locator('#bulk-summary').textContent()) ?? '',
@@ -184,7 +184,7 @@ describe('bulk actions in a real browser', { skip: NO_BROWSER }, () => {
     await page.locator('#by-rule tr', { hasText: 'crm' }).getByRole('link').click()
     await page.getByRole('button', { name: 'Retry 3 dead deliveries' }).click()
     await page.waitForURL(/\/dashboard\/bulk\/\d+$/)
-    await page.getByText('Done.').waitFor()
+    await page.getByText('Done.').waitFor({ timeout: 60_000 })
     assert.match(
       (await page.locator('#bulk-summary').textContent()) ?? '',
       /3 dead deliveries queued again/,
