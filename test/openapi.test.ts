@@ -210,6 +210,7 @@ const SAMPLES: Record<string, Request> = {
   },
   'POST /admin/tokens/{id}/revoke': { method: 'POST', url: '/admin/tokens/1/revoke' },
   'GET /admin/audit': { url: '/admin/audit' },
+  'POST /admin/postbacks/{id}/replay': { method: 'POST', url: '/admin/postbacks/1/replay' },
 }
 
 /** Every operation of the document with this tag, as `METHOD /path`. */
@@ -649,6 +650,16 @@ test('accounts, tokens and audit answers match the document: created, listed, ch
     (await admin({ method: 'POST', url: '/admin/tokens/999999/revoke' })).json().code,
     'TOKEN_NOT_FOUND',
   )
+  const refused = await t.app.inject({ url: postbackUrl({ offer_id: '7', payout: '1' }) })
+  assert.equal(refused.statusCode, 400)
+  const { rows } = await t.testDb.db.pool.query<{ id: string }>(
+    'SELECT max(id)::text AS id FROM postback_log WHERE status_code = 400',
+  )
+  const replayed = await admin({ method: 'POST', url: `/admin/postbacks/${rows[0]?.id}/replay` })
+  assert.equal(replayed.statusCode, 200, replayed.body)
+  assert.equal(replayed.json().kind, 'replayed')
+  const unknown = await admin({ method: 'POST', url: '/admin/postbacks/999999999/replay' })
+  assert.equal(unknown.statusCode, 404)
   const audit = await admin({ url: '/admin/audit?action=account.&limit=2' })
   assert.equal(audit.statusCode, 200)
   assert.equal(audit.json().items.length, 2)
@@ -787,6 +798,10 @@ test('every admin route refuses a bad parameter or body with a 400 naming the fi
     ],
     'POST /admin/tokens/{id}/revoke': [{ method: 'POST', url: '/admin/tokens/abc/revoke' }, 'id'],
     'GET /admin/audit': [{ url: '/admin/audit?limit=0' }, 'limit'],
+    'POST /admin/postbacks/{id}/replay': [
+      { method: 'POST', url: '/admin/postbacks/abc/replay' },
+      'id',
+    ],
   }
   const taking = operationsTagged('admin').filter((operation) => {
     const [method, path] = operation.split(' ') as [string, string]

@@ -43,6 +43,7 @@ import {
   reviewAnswerOf,
   upsertOffer,
 } from './queries.js'
+import { adminReplayRoutes } from './replay-routes.js'
 import { adminReportRoutes } from './report-routes.js'
 import { conversionStats } from './stats.js'
 
@@ -86,6 +87,7 @@ export async function adminRoutes(
   adminOperationRoutes(app, { db })
   adminAccountRoutes(app, { db })
   adminNetworkRoutes(app, { db, config, networks, baseUrl, publicUrl })
+  adminReplayRoutes(app, { db, config, networks, deliveries })
   adminReportRoutes(app, { db, reportTimeZone: reportTimeZone ?? 'UTC' })
 
   app.get(

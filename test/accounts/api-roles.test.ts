@@ -250,3 +250,22 @@ test('each state change leaves an audit row with who, before and after', async (
   const text = JSON.stringify(rows)
   for (const token of Object.values(tokens)) assert.ok(!text.includes(token))
 })
+
+test('POST /admin/postbacks/:id/replay: a viewer is refused, an operator replays and the audit row names the token', async () => {
+  const refused = await t.app.inject({ url: postbackUrl({ tx_id: uniqueTx(), payout: '1' }) })
+  assert.equal(refused.statusCode, 400)
+  const { rows } = await t.testDb.db.pool.query<{ id: string }>(
+    'SELECT max(id)::text AS id FROM postback_log WHERE status_code = 400',
+  )
+  const url = `/admin/postbacks/${rows[0]?.id}/replay`
+  const viewer = await t.app.inject({ method: 'POST', url, headers: as('viewer') })
+  assert.equal(viewer.statusCode, 403)
+  const replayed = await t.app.inject({ method: 'POST', url, headers: as('operator') })
+  assert.equal(replayed.statusCode, 200, replayed.body)
+  assert.equal(replayed.json().kind, 'replayed')
+  assert.equal(replayed.json().outcome, 'MISSING_FIELD', 'still refused: nothing was fixed')
+  const audit = (await auditRows('postback.replay')).at(-1)
+  assert.equal(audit?.actor, 'token:operator-app')
+  assert.equal(audit?.subject_id, rows[0]?.id)
+  assert.deepEqual(audit?.before, { outcome: 'MISSING_FIELD', statusCode: 400 })
+})
