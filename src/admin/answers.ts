@@ -195,7 +195,11 @@ export const doctorAnswer = z.object({
 
 export const postbackUrlAnswer = z.object({
   network: z.string(),
-  url: z.string().describe('contains the network secret: treat the answer as a secret'),
+  url: z
+    .string()
+    .describe(
+      'contains the network secret (for a network stored in the database, YOUR_SECRET in its place): treat the answer as a secret',
+    ),
   notes: z.array(z.string()),
 })
 

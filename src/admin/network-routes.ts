@@ -3,8 +3,13 @@ import { requestActor } from '../accounts/request-actor.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { HttpError } from '../http/errors.js'
-import { createNetwork, describeChange, describeNetwork, editNetwork } from '../networks/edit.js'
-import { networkPostbackUrl } from '../networks/postback-url.js'
+import {
+  createNetwork,
+  describeChange,
+  describeNetwork,
+  editNetwork,
+  shownPostbackUrl,
+} from '../networks/edit.js'
 import { NETWORK_NAME, type NetworkProfile, profileInputSchema } from '../networks/profile.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import {
@@ -160,7 +165,7 @@ export function adminNetworkRoutes(
       },
     },
     async ({ params, query }) =>
-      networkPostbackUrl(requireNetwork(params.network), query.base ?? baseUrl),
+      shownPostbackUrl(networks, requireNetwork(params.network), query.base ?? baseUrl),
   )
 
   app.get(

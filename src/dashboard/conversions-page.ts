@@ -5,6 +5,7 @@ import type { LogEntry } from '../postback-log/rows.js'
 import { auditLine, auditTable } from './audit-page.js'
 import type { Delivery } from './deliveries-data.js'
 import { answerBody } from './deliveries-page.js'
+import { adjustForm } from './edit-pages.js'
 import { explainOutcome } from './explain.js'
 import { exportForm } from './export-page.js'
 import { formatTime, type Html, html, queryString } from './html.js'
@@ -175,6 +176,7 @@ export function userPage(
     html`${form}
 ${known ? '' : html`<div class="notice warn">User ${userId} has no balance and no ledger entries yet.</div>`}
 <div class="tiles"><div class="tile"><div class="l">Balance (points)</div><div class="n" id="balance">${account.balance ?? '0'}</div></div></div>
+${adjustForm(context, userId)}
 <h2>Ledger</h2>
 ${
   account.entries.length === 0

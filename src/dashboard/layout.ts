@@ -8,6 +8,7 @@ export const NAV = [
   ['conversions', '/dashboard/conversions', 'Conversions'],
   ['users', '/dashboard/users', 'Users'],
   ['review', '/dashboard/review', 'Review queue'],
+  ['offers', '/dashboard/offers', 'Offers'],
   ['networks', '/dashboard/networks', 'Networks'],
   ['deliveries', '/dashboard/deliveries', 'Deliveries'],
   ['audit', '/dashboard/audit', 'Audit log'],

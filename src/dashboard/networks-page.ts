@@ -1,7 +1,8 @@
-import { networkPostbackUrl } from '../networks/postback-url.js'
+import { describeNetwork, shownPostbackUrl } from '../networks/edit.js'
 import type { NetworkRegistry } from '../networks/registry.js'
 import type { Diagnosis } from '../operations/doctor/diagnose.js'
 import type { TestResult } from './actions.js'
+import { addNetworkForm, networkEditor } from './edit-pages.js'
 import { type Html, html } from './html.js'
 import { badge, csrfField, type PageContext, page } from './layout.js'
 
@@ -18,15 +19,18 @@ export function networksPage(
     context,
     html`<p class="muted">Each network's postback URL in its own macro syntax: paste it into the network's dashboard. "Send test postback" builds the request the network would send, signed with its secret, and runs it through this service (from 127.0.0.1): the test user's balance really changes.</p>
 ${!baseUrl.startsWith('https://') ? html`<p class="notice warn small">These URLs start with ${baseUrl}: set PUBLIC_URL to the https:// address networks reach this service at.</p>` : ''}
+${addNetworkForm(context)}
 ${networks.names().map((name, index) => {
   const profile = networks.get(name)
-  if (!profile) return ''
-  const url = networkPostbackUrl(profile, baseUrl)
+  const view = describeNetwork(networks, name)
+  if (!profile || !view) return ''
+  const url = shownPostbackUrl(networks, profile, baseUrl)
   const inputId = `url-${index}`
   const shown = result?.network === name ? result : undefined
   return html`<section class="card" id="network-${name}">
 <h2>${name} ${profile.preset ? html`<span class="badge">${profile.preset} preset</span>` : ''}</h2>
 <p class="small muted">Signature: ${profile.signature.kind} · allowed IPs: ${profile.allowedIps.entries.length ? profile.allowedIps.entries.join(', ') : 'any'} · points from ${profile.pointsFrom}</p>
+${networkEditor(context, view)}
 <div class="copyrow"><textarea id="${inputId}" rows="2" readonly aria-label="Postback URL for ${name}">${url.url}</textarea><button type="button" class="secondary" data-copy="${inputId}">Copy</button></div>
 ${url.notes.map((note) => html`<p class="small muted">${note}</p>`)}
 ${

@@ -37,6 +37,23 @@ const NOTICES = {
   'password-set': { kind: 'ok', text: 'Password set; the account\u2019s sessions were ended.' },
   'sessions-ended': { kind: 'ok', text: 'Sessions ended: they must sign in again.' },
   'token-revoked': { kind: 'ok', text: 'Token revoked: requests with it are refused from now on.' },
+  adjusted: {
+    kind: 'ok',
+    text: 'Adjusted: the ledger entry is below and the balance has changed.',
+  },
+  'adjust-duplicate': {
+    kind: 'warn',
+    text: 'That adjustment form was sent before and applied then: nothing changed this time.',
+  },
+  'offer-saved': { kind: 'ok', text: 'Saved: payout review uses the new expected payout now.' },
+  'network-added': {
+    kind: 'ok',
+    text: 'Network added: it takes postbacks now, on every instance within NETWORKS_RELOAD_INTERVAL. Paste its URL below into the network\u2019s panel.',
+  },
+  'network-saved': {
+    kind: 'ok',
+    text: 'Saved: applied now, on every instance within NETWORKS_RELOAD_INTERVAL.',
+  },
 } satisfies Record<string, Notice>
 
 export type NoticeCode = keyof typeof NOTICES

@@ -19,6 +19,7 @@ import {
 } from './auth.js'
 import { bulkRoutes } from './bulk-routes.js'
 import { type DashboardOptions, sendHtml } from './context.js'
+import { editRoutes } from './edit-routes.js'
 import { exportRoutes } from './export-routes.js'
 import { html } from './html.js'
 import { document } from './layout.js'
@@ -196,6 +197,7 @@ export async function dashboardRoutes(fastify: FastifyInstance, options: Dashboa
   logRoutes(app, options)
   accountRoutes(app, options)
   moneyRoutes(app, options)
+  editRoutes(app, options)
   opsRoutes(app, options)
   reportRoutes(app, options)
   bulkRoutes(app, options)

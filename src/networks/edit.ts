@@ -6,6 +6,7 @@ import type { Config } from '../config.js'
 import { withTransaction } from '../db/transaction.js'
 import { HttpError } from '../http/errors.js'
 import type { NetworkStatus } from '../postbacks/transitions.js'
+import { networkPostbackUrl, type PostbackUrl } from './postback-url.js'
 import {
   buildProfile,
   type NetworkProfile,
@@ -94,6 +95,25 @@ export function describeChange(config: Config, change: NetworkChange) {
     updatedAt: stored.updatedAt,
     updatedBy: stored.updatedBy,
   }
+}
+
+const SECRET_PLACEHOLDER = 'YOUR_SECRET'
+
+/**
+ * The URL to paste into the network's panel, as the dashboard and the admin API show it. A
+ * stored network's secret is write-only: where the network sends it in the URL, the URL shows
+ * YOUR_SECRET in its place. (NETWORKS_FILE's networks show theirs, as before.)
+ */
+export function shownPostbackUrl(
+  networks: NetworkRegistry,
+  profile: NetworkProfile,
+  base: string,
+): PostbackUrl {
+  if (networks.source(profile.name) !== 'database') return networkPostbackUrl(profile, base)
+  const shown = networkPostbackUrl({ ...profile, secrets: [SECRET_PLACEHOLDER] }, base)
+  if (!shown.url.includes(SECRET_PLACEHOLDER)) return shown
+  const note = `the secret is not shown once stored: put the network's secret in place of ${SECRET_PLACEHOLDER}`
+  return { ...shown, notes: [...shown.notes, note] }
 }
 
 /** Adds a network to the database. 409 when the name is taken (database, file, environment). */

@@ -100,6 +100,20 @@ describe('networks stored in the database', () => {
       assert.ok(!text.includes(CPX_SECRET), 'the secret is never shown or logged')
   })
 
+  test('a stored network that sends its secret in the URL shows YOUR_SECRET in the URL to paste', async () => {
+    const secret = 'monlix-site-secret-0123456789'
+    const added = await admin('POST', '/admin/networks', {
+      name: 'monlix',
+      preset: 'monlix',
+      secrets: [secret],
+    })
+    assert.equal(added.statusCode, 200, added.body)
+    const shown = await admin('GET', '/admin/networks/monlix/postback-url')
+    assert.match(shown.json().url, /[?&]secretKey=YOUR_SECRET&/)
+    assert.ok(shown.json().notes.some((note: string) => note.includes('in place of YOUR_SECRET')))
+    assert.ok(!shown.body.includes(secret))
+  })
+
   test('a profile that would not work is refused with a 400 naming the field, and nothing is stored', async () => {
     const refusals: [object, string][] = [
       [{ name: 'bad1', preset: 'no-such-preset', secrets: [CPX_SECRET] }, 'preset'],
