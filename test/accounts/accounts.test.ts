@@ -173,6 +173,8 @@ test('a viewer sees no action buttons and gets 403 on every state-changing dashb
     `/dashboard/conversions/${id}`,
     '/dashboard/networks',
     '/dashboard/deliveries?state=dead',
+    '/dashboard/offers',
+    '/dashboard/users?user=vic-target',
   ]) {
     const shown = await page(cookie, url)
     assert.equal(shown.statusCode, 200, url)
@@ -186,6 +188,10 @@ test('a viewer sees no action buttons and gets 403 on every state-changing dashb
     '/dashboard/networks/default/test',
     '/dashboard/accounts',
     '/dashboard/tokens',
+    '/dashboard/users/adjust',
+    '/dashboard/offers',
+    '/dashboard/networks/add',
+    '/dashboard/networks/somenet/edit',
   ]) {
     const refused = await post(cookie, url)
     assert.equal(refused.statusCode, 403, url)
