@@ -84,6 +84,13 @@ const dashboard = config.ADMIN_TOKEN
   ? `dashboard: ${local}/dashboard (sign in with ADMIN_TOKEN)`
   : 'dashboard off: set ADMIN_TOKEN (16 characters or more) to turn on the dashboard and the admin API'
 log.info(dashboard)
+// An embedded data directory is this process's alone: CLI commands run beside it find here
+// where to reach it, and go through its admin API.
+try {
+  db.announce?.({ url: local, adminApi: Boolean(config.ADMIN_TOKEN) })
+} catch (error) {
+  log.warn(`CLI commands cannot find this service: ${(error as Error).message}`)
+}
 log.info({ startupMs: Math.round(performance.now() - startedAt) }, 'ready')
 const watchdog = config.WATCHDOG_ENABLED
   ? startWatchdog({

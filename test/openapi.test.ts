@@ -170,6 +170,17 @@ const SAMPLES: Record<string, Request> = {
     url: '/admin/deliveries/bulk-retry',
     payload: { rule: 'none' },
   },
+  'GET /admin/ledger/verify': { url: '/admin/ledger/verify' },
+  'POST /admin/offers/import': {
+    method: 'POST',
+    url: '/admin/offers/import',
+    payload: { csv: 'offer_id,expected_payout\ndoc-import,1.25\n' },
+  },
+  'POST /admin/postbacks/replay': {
+    method: 'POST',
+    url: '/admin/postbacks/replay',
+    payload: { since: '2000-01-01T00:00:00Z', outcome: 'NONE_SUCH', dryRun: true },
+  },
   'GET /admin/bulk-runs/{id}': { url: '/admin/bulk-runs/1' },
   'GET /admin/postbacks.csv': { url: '/admin/postbacks.csv' },
   'POST /admin/networks/{network}/reconcile.csv': {
@@ -490,6 +501,56 @@ test('CSV export and manual adjustment answers match the document', async () => 
   assert.equal(reused.json().code, 'REFERENCE_USED')
 })
 
+test('the CLI counterparts (ledger check, offers import, streamed replay) answer as documented', async () => {
+  const ledger = await admin({ url: '/admin/ledger/verify?examples=2' })
+  assert.equal(ledger.json().checks.length > 3, true)
+  const importUrl = '/admin/offers/import'
+  const imported = await admin({
+    method: 'POST',
+    url: importUrl,
+    payload: { csv: 'id;pay\ndoc-a,1.00\n'.replaceAll(';', ','), offerCol: 'id', payoutCol: 'pay' },
+  })
+  assert.deepEqual(imported.json(), { created: 1, updated: 0 })
+  const bad = await admin({
+    method: 'POST',
+    url: importUrl,
+    payload: { csv: 'offer_id,expected_payout\ndoc-b,1.00\ndoc-c,lots\n' },
+  })
+  assert.equal(bad.statusCode, 422)
+  assert.equal(bad.json().code, 'OFFERS_NOT_IMPORTED')
+  assert.equal(bad.json().problemCount, 1)
+  assert.match(bad.json().problems[0], /^line 3: /)
+  const unknown = await admin({
+    method: 'POST',
+    url: importUrl,
+    payload: { csv: 'offer_id,expected_payout\n', network: 'nope' },
+  })
+  assert.equal(unknown.json().code, 'UNKNOWN_NETWORK')
+
+  await t.app.inject({ url: postbackUrl({ offer_id: '7', payout: '1', user_id: 'doc-replay' }) })
+  const replay = await admin({
+    method: 'POST',
+    url: '/admin/postbacks/replay',
+    payload: {
+      since: new Date(Date.now() - 60_000).toISOString(),
+      outcome: 'MISSING_FIELD',
+      by: 'doc',
+    },
+  })
+  const lines = replay.body
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+  assert.equal(
+    lines[0].line,
+    'replaying as admin-api from 127.0.0.1 for doc: only requests whose caller was verified when they arrived',
+  )
+  assert.match(lines[1].line, / MISSING_FIELD -> still refused: 400 MISSING_FIELD /)
+  const { tally } = lines.at(-1)
+  assert.ok(tally.selected >= 1 && tally.refused === tally.selected, JSON.stringify(tally))
+  assert.equal(lines.length, tally.selected + 2, 'the intro, a line per row, the tally')
+})
+
 test('bulk replay and bulk retry answers match the document: previews, runs, their progress, resume', async () => {
   await t.app.inject({ url: postbackUrl({ offer_id: '7', payout: '1' }) }) // refused: no tx_id
   const preview = await admin({ url: '/admin/postbacks/bulk-replay?outcome=MISSING_FIELD' })
@@ -749,6 +810,15 @@ test('every admin route refuses a bad parameter or body with a 400 naming the fi
     'POST /admin/deliveries/bulk-retry': [
       { method: 'POST', url: '/admin/deliveries/bulk-retry', payload: { event: 'lost' } },
       'event',
+    ],
+    'GET /admin/ledger/verify': [{ url: '/admin/ledger/verify?examples=-1' }, 'examples'],
+    'POST /admin/offers/import': [
+      { method: 'POST', url: '/admin/offers/import', payload: { csv: 5 } },
+      'csv',
+    ],
+    'POST /admin/postbacks/replay': [
+      { method: 'POST', url: '/admin/postbacks/replay', payload: { since: 'yesterday' } },
+      'since',
     ],
     'GET /admin/bulk-runs/{id}': [{ url: '/admin/bulk-runs/abc' }, 'id'],
     'GET /admin/postbacks.csv': [{ url: '/admin/postbacks.csv?from=yesterday' }, 'from'],

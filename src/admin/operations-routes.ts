@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream'
 import { z } from 'zod'
-import { requestActor } from '../accounts/request-actor.js'
 import type { Database } from '../db/database.js'
 import {
   ADMIN,
@@ -12,6 +11,7 @@ import {
 import type { ZodApp } from '../openapi/zod-routes.js'
 import { adjustBalance, MAX_ADJUSTMENT, userSeen } from '../operations/adjust.js'
 import { exportConversions } from '../operations/export-conversions.js'
+import { actorFor, onBehalfOf } from './actor-for.js'
 import { adjustmentAnswer } from './answers.js'
 import { localTime, text, timeZone } from './inputs.js'
 
@@ -78,6 +78,7 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
           points,
           reason: text(500),
           reference: text(255).optional().describe('makes a retried request apply once'),
+          by: onBehalfOf,
         }),
         response: {
           200: jsonResponse('The same reference again: nothing changed.', adjustmentAnswer),
@@ -96,7 +97,7 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
         points: body.points,
         reason: body.reason,
         reference: body.reference ?? null,
-        actor: requestActor(request, 'admin-api'),
+        actor: actorFor(request, body.by),
       })
       return reply.code(result.duplicate ? 200 : 201).send({
         ...result,

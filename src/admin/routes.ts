@@ -33,6 +33,7 @@ import {
   userAnswer,
 } from './answers.js'
 import { flag, id, localTime, name, page, timeZone } from './inputs.js'
+import { adminMaintenanceRoutes } from './maintenance-routes.js'
 import { adminNetworkRoutes } from './network-routes.js'
 import { adminOperationRoutes } from './operations-routes.js'
 import {
@@ -86,6 +87,7 @@ export async function adminRoutes(
   app.addHook('onRequest', authenticateApi({ db, token, throttle }))
   adminOperationRoutes(app, { db })
   adminAccountRoutes(app, { db })
+  adminMaintenanceRoutes(app, { db, config, networks, deliveries })
   adminNetworkRoutes(app, { db, config, networks, baseUrl, publicUrl })
   adminReplayRoutes(app, { db, config, networks, deliveries })
   adminReportRoutes(app, { db, reportTimeZone: reportTimeZone ?? 'UTC' })

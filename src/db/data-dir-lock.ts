@@ -13,6 +13,9 @@ import { join } from 'node:path'
 // whose pid cannot be checked here, is stale once it has not been touched for REMOTE_STALE_MS.
 
 export const LOCK_FILE = 'postback-receiver.lock'
+// Beside the lock, once the holder serves HTTP: where it listens and whether its admin API is
+// on, so a CLI command that finds the directory held goes through the service (cli/service.ts).
+export const SERVICE_FILE = 'postback-receiver.service.json'
 // A lock too new to hold its owner yet (created, not yet written) is left alone for this long.
 const UNREADABLE_GRACE_MS = 10_000
 const HEARTBEAT_MS = 10_000
@@ -28,20 +31,39 @@ type Owner = {
 }
 
 export class DataDirInUseError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly dir: string,
+    /** The holder as its lock names it (null: still starting); its nonce pairs its service file. */
+    readonly holder: Pick<Owner, 'pid' | 'host' | 'nonce'> | null,
+  ) {
     super(message)
     this.name = 'DataDirInUseError'
   }
 }
 
-export type DataDirLock = { path: string; release(): void }
+/** What the holder of a data directory serves, from its service file. */
+export type AnnouncedService = {
+  /** Its HTTP address as reached from this machine (http://127.0.0.1:3000). */
+  url: string
+  /** Whether its admin API is on (ADMIN_TOKEN set). */
+  adminApi: boolean
+  pid: number
+}
+
+export type DataDirLock = {
+  path: string
+  /** Records where the holder serves HTTP (SERVICE_FILE); removed on release. */
+  announce(service: Omit<AnnouncedService, 'pid'>): void
+  release(): void
+}
 
 const heldHere = new Map<string, DataDirLock>()
 
 /** Takes the directory's lock, or throws DataDirInUseError naming the process that holds it. */
 export function lockDataDir(dir: string): DataDirLock {
   const path = join(dir, LOCK_FILE)
-  if (heldHere.has(path)) throw new DataDirInUseError(inUseMessage(dir, ownerNow(), path))
+  if (heldHere.has(path)) throw inUse(dir, ownerNow(), path)
   const me = ownerNow()
   const text = JSON.stringify(me)
   for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -49,11 +71,18 @@ export function lockDataDir(dir: string): DataDirLock {
       writeFileSync(path, text, { flag: 'wx', mode: 0o644 })
       const heartbeat = setInterval(() => touch(path), HEARTBEAT_MS)
       heartbeat.unref()
+      const servicePath = join(dir, SERVICE_FILE)
       const lock = {
         path,
+        announce: (service: Omit<AnnouncedService, 'pid'>) => {
+          // Written whole, then renamed: a reader never sees half a file.
+          const text = JSON.stringify({ ...service, pid: me.pid, nonce: me.nonce })
+          writeFileSync(`${servicePath}.${me.nonce}`, text, { mode: 0o644 })
+          renameSync(`${servicePath}.${me.nonce}`, servicePath)
+        },
         release: () => {
           clearInterval(heartbeat)
-          release(path, me.nonce)
+          release(path, servicePath, me.nonce)
         },
       }
       heldHere.set(path, lock)
@@ -65,10 +94,42 @@ export function lockDataDir(dir: string): DataDirLock {
     if (found === null) continue // released meanwhile
     const owner = parseOwner(found)
     if (owner === null ? touchedWithin(path, UNREADABLE_GRACE_MS) : isAlive(owner, path))
-      throw new DataDirInUseError(inUseMessage(dir, owner, path))
+      throw inUse(dir, owner, path)
     takeOverStale(path, found, me.nonce)
   }
-  throw new DataDirInUseError(inUseMessage(dir, parseOwner(readOrNull(path) ?? ''), path))
+  throw inUse(dir, parseOwner(readOrNull(path) ?? ''), path)
+}
+
+/**
+ * The service that holds the directory, as its service file describes it: only a file written
+ * by the holder of the lock that refused us (same nonce) on this host, never one a previous
+ * holder left behind.
+ */
+export function announcedService(error: DataDirInUseError): AnnouncedService | null {
+  const holder = error.holder
+  if (!holder || holder.host !== hostname()) return null
+  try {
+    const value = JSON.parse(readOrNull(join(error.dir, SERVICE_FILE)) ?? 'null') as {
+      url?: unknown
+      adminApi?: unknown
+      pid?: unknown
+      nonce?: unknown
+    } | null
+    if (
+      value?.nonce !== holder.nonce ||
+      typeof value.url !== 'string' ||
+      !/^https?:\/\//.test(value.url)
+    )
+      return null
+    return { url: value.url, adminApi: value.adminApi === true, pid: holder.pid }
+  } catch {
+    return null
+  }
+}
+
+function inUse(dir: string, owner: Owner | null, path: string): DataDirInUseError {
+  const holder = owner && { pid: owner.pid, host: owner.host, nonce: owner.nonce }
+  return new DataDirInUseError(inUseMessage(dir, owner, path), dir, holder)
 }
 
 /** Moves a stale lock aside atomically; if what moved is not what was judged stale, puts it back. */
@@ -92,10 +153,15 @@ function takeOverStale(path: string, judged: string, nonce: string) {
   } catch {}
 }
 
-function release(path: string, nonce: string) {
+function release(path: string, servicePath: string, nonce: string) {
   if (!heldHere.has(path)) return
   heldHere.delete(path)
-  // Only our own lock: never one another process took over after us.
+  // Only our own files: never those of a process that took over after us.
+  if (nonceOf(readOrNull(servicePath)) === nonce) {
+    try {
+      unlinkSync(servicePath)
+    } catch {}
+  }
   if (parseOwner(readOrNull(path) ?? '')?.nonce !== nonce) return
   try {
     unlinkSync(path)
@@ -155,6 +221,14 @@ function parseOwner(text: string): Owner | null {
       return value as Owner
   } catch {}
   return null
+}
+
+function nonceOf(text: string | null): unknown {
+  try {
+    return (JSON.parse(text ?? 'null') as { nonce?: unknown } | null)?.nonce
+  } catch {
+    return undefined
+  }
 }
 
 function touchedWithin(path: string, ms: number): boolean {

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
+import type { AnnouncedService } from './data-dir-lock.js'
 import { startEmbeddedPostgres } from './embedded.js'
 
 export type DatabaseKind = 'postgres' | 'embedded'
@@ -10,6 +11,8 @@ export type Database = {
   kind: DatabaseKind
   /** Where the data lives, safe to log: never contains a password. */
   label: string
+  /** Embedded: records where this process serves HTTP, for CLI commands run beside it. */
+  announce?(service: Omit<AnnouncedService, 'pid'>): void
   close(): Promise<void>
 }
 
@@ -68,6 +71,7 @@ export async function openDatabase(config: DatabaseSettings, log: Logger): Promi
     pool,
     kind: 'embedded',
     label: `embedded PGlite at ${embedded.dataDir}`,
+    announce: embedded.announce,
     async close() {
       await pool.end()
       await embedded.stop()

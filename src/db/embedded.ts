@@ -2,12 +2,14 @@ import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
-import { lockDataDir } from './data-dir-lock.js'
+import { type AnnouncedService, lockDataDir } from './data-dir-lock.js'
 
 export type EmbeddedPostgres = {
   host: string
   port: number
   dataDir: string
+  /** Tells CLI commands run beside this process where it serves HTTP (data-dir-lock.ts). */
+  announce(service: Omit<AnnouncedService, 'pid'>): void
   stop(): Promise<void>
 }
 
@@ -37,6 +39,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
       host: HOST,
       port,
       dataDir: absolute,
+      announce: lock.announce,
       async stop() {
         try {
           await server.stop()

@@ -295,6 +295,13 @@ export const CODES = {
       'Edit NETWORKS_FILE and reload (SIGHUP), or for the default network its environment variables; the dashboard and admin API edit only networks stored in the database.',
     on: ['admin', 'dashboard'],
   },
+  OFFERS_NOT_IMPORTED: {
+    status: 422,
+    title: 'a row of the offers CSV is bad, so none was imported',
+    action:
+      'Correct the rows the answer lists by line (an offer id, a plain decimal payout, a configured network) and send the whole file again.',
+    on: ['admin'],
+  },
   TEST_NOT_POSSIBLE: {
     status: 400,
     title: "a test postback cannot be built from the network's profile",

@@ -83,15 +83,21 @@ const CHECKS: Check[] = [
 
 export async function verifyLedger(
   pool: Pool,
-  options: { examples?: number; onCheck?: (name: string) => void } = {},
+  options: {
+    examples?: number
+    onCheck?: (name: string) => void
+    /** Instead of the pool's per-query timeout: the checks scan whole tables. */
+    queryTimeoutMs?: number
+  } = {},
 ): Promise<LedgerCheck[]> {
   const results: LedgerCheck[] = []
   for (const check of CHECKS) {
     options.onCheck?.(check.holds)
-    const { rows } = await pool.query<{ example: string; total: string }>(
-      `SELECT example, count(*) OVER ()::text AS total FROM (${check.sql}) violations LIMIT $1`,
-      [options.examples ?? 10],
-    )
+    const { rows } = await pool.query<{ example: string; total: string }>({
+      text: `SELECT example, count(*) OVER ()::text AS total FROM (${check.sql}) violations LIMIT $1`,
+      values: [options.examples ?? 10],
+      ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
+    })
     results.push({
       name: check.name,
       holds: check.holds,

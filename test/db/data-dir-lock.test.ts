@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { DataDirInUseError, LOCK_FILE, lockDataDir } from '../../src/db/data-dir-lock.js'
+import {
+  DataDirInUseError,
+  LOCK_FILE,
+  lockDataDir,
+  SERVICE_FILE,
+} from '../../src/db/data-dir-lock.js'
 import { runCli, spawnCli } from '../helpers/cli.js'
 import { startServer } from '../helpers/server.js'
 import { copyMigratedDataDir } from '../helpers/template.js'
@@ -36,11 +41,14 @@ async function balance(url: string, user: string): Promise<number> {
   return Number(body.balance)
 }
 
-test('a CLI write beside the running embedded service is refused, changes nothing, and works once the service is gone (also after kill -9)', async () => {
+test('a CLI write beside a holder that serves no admin API is refused, changes nothing, and works once the holder is gone (also after kill -9)', async () => {
   // The refusal is the CLI process's; once the service is gone, the command may run in this one.
   const args = ['adjust', 'u', '5', '--reason', 'x']
   let server = await startServer(env)
   try {
+    // Without the file where the service says where it listens (a worker, another instance,
+    // an older version), a command has no service to go through (test/cli/beside-service).
+    rmSync(join(dir, 'pglite', SERVICE_FILE))
     const credit = await fetch(
       `${server.url}/api/postback?${new URLSearchParams({ tx_id: 't1', offer_id: 'o', payout: '1.00', user_id: 'u', secret: SECRET })}`,
     )

@@ -1,7 +1,13 @@
-import { adjustBalance, MAX_ADJUSTMENT } from '../../operations/adjust.js'
+import { type AdjustmentResult, adjustBalance, MAX_ADJUSTMENT } from '../../operations/adjust.js'
 import { parseFlags, positionals, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
-import { cliActor, withContext } from '../context.js'
+import { cliActor } from '../context.js'
+import { withDatabaseOrService } from '../service.js'
+
+type AdjustmentAnswer = Omit<AdjustmentResult, 'points' | 'balance'> & {
+  points: number
+  balance: number
+}
 
 export const adjustCommand: Command = {
   summary: '<user> <points> --reason ...  a manual ledger adjustment (+ or -)',
@@ -16,7 +22,8 @@ Adds (points > 0) or takes away (points < 0) whole points from a user's balance 
   --by <name>         who made it (default: your user@host)
 
 Example: postback-receiver adjust alice -500 --reason "duplicate payout, ticket 4411"
-Also: POST /admin/users/:userId/adjustments.`,
+Also: POST /admin/users/:userId/adjustments (what this command uses beside a running service
+on the embedded database).`,
   async run(args) {
     const { values, positionals: given } = parseFlags(negativeAsPositional(args), {
       reason: { type: 'string' },
@@ -34,14 +41,28 @@ Also: POST /admin/users/:userId/adjustments.`,
     if (!reason) throw new UsageError('--reason is required: say why, for the ledger')
     if (userId.length > 255 || reason.length > 500)
       throw new UsageError('user is at most 255 characters, --reason at most 500')
-    const result = await withContext((context) =>
-      adjustBalance(context.db.pool, {
-        userId,
-        points,
-        reason,
-        reference: values.reference ?? null,
-        actor: cliActor(values.by),
-      }),
+    const adjustment = {
+      userId,
+      points,
+      reason,
+      reference: values.reference ?? null,
+      actor: cliActor(values.by),
+    }
+    const result = await withDatabaseOrService(
+      (context) => adjustBalance(context.db.pool, adjustment),
+      async (service): Promise<AdjustmentResult> => {
+        const answer = await service.json<AdjustmentAnswer>(
+          'POST',
+          `/admin/users/${encodeURIComponent(userId)}/adjustments`,
+          {
+            points: points.toString(),
+            reason,
+            reference: values.reference,
+            by: adjustment.actor.name,
+          },
+        )
+        return { ...answer, points: BigInt(answer.points), balance: BigInt(answer.balance) }
+      },
     )
     const sign = result.points > 0n ? '+' : ''
     print(

@@ -1,10 +1,16 @@
 import { createReadStream } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
 import { DEFAULT_NETWORK } from '../../networks/profile.js'
-import { importOffers } from '../../operations/import-offers.js'
+import {
+  importOffers,
+  type OfferColumns,
+  type OfferImportResult,
+} from '../../operations/import-offers.js'
 import { parseFlags, positionals, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
-import { cliActor, withContext } from '../context.js'
+import { cliActor } from '../context.js'
 import { count, createProgress } from '../progress.js'
+import { type RunningService, ServiceAnswerError, withDatabaseOrService } from '../service.js'
 
 export const offersCommand: Command = {
   summary: "import <file.csv>  bulk-set offers' expected payouts (payout review)",
@@ -21,7 +27,7 @@ payout by over PAYOUT_TOLERANCE is held for review.
   --network-col <name>  the column of network names, if any (default: network)
 
 All or nothing: if any row is bad, nothing is imported and every bad line is listed (exit 1).
-The last row for an offer wins.`,
+The last row for an offer wins. Also: POST /admin/offers/import.`,
   async run(args) {
     const { values, positionals: given } = parseFlags(args, {
       network: { type: 'string' },
@@ -32,26 +38,31 @@ The last row for an offer wins.`,
     const [action, file = ''] = positionals(given, ['action', 'file'])
     if (action !== 'import') throw new UsageError(`unknown action "${action}": expected import`)
     const progress = createProgress()
-    const result = await withContext(async (context) => {
-      const networks = await context.networks()
-      const defaultNetwork = values.network ?? DEFAULT_NETWORK
-      if (!networks.get(defaultNetwork))
-        throw new UsageError(
-          `unknown network "${defaultNetwork}"; configured: ${networks.names().join(', ')}`,
-        )
-      return importOffers(context.db.pool, {
-        input: createReadStream(file, { encoding: 'utf8' }),
-        columns: {
-          offer: values['offer-col'] ?? 'offer_id',
-          payout: values['payout-col'] ?? 'expected_payout',
-          network: values['network-col'] ?? 'network',
-        },
-        defaultNetwork,
-        knownNetworks: networks.names(),
-        actor: cliActor(undefined),
-        onProgress: (rows) => progress.update(`reading ${file}: ${count(rows)} rows`),
-      })
-    })
+    const defaultNetwork = values.network ?? DEFAULT_NETWORK
+    const columns = {
+      offer: values['offer-col'] ?? 'offer_id',
+      payout: values['payout-col'] ?? 'expected_payout',
+      network: values['network-col'] ?? 'network',
+    }
+    const result = await withDatabaseOrService(
+      async (context) => {
+        const networks = await context.networks()
+        if (!networks.get(defaultNetwork))
+          throw new UsageError(
+            `unknown network "${defaultNetwork}"; configured: ${networks.names().join(', ')}`,
+          )
+        return importOffers(context.db.pool, {
+          input: createReadStream(file, { encoding: 'utf8' }),
+          columns,
+          defaultNetwork,
+          knownNetworks: networks.names(),
+          actor: cliActor(undefined),
+          onProgress: (rows) => progress.update(`reading ${file}: ${count(rows)} rows`),
+        })
+      },
+      (service) =>
+        importThroughService(service, file, defaultNetwork, columns, cliActor(undefined).name),
+    )
     progress.done()
     if (result.problemCount > 0) {
       print(`nothing imported: ${count(result.problemCount)} bad row(s)`)
@@ -65,4 +76,49 @@ The last row for an offer wins.`,
     )
     return 0
   },
+}
+
+// JSON admin bodies are at most 1 MiB; escaping may grow the text a little.
+const MAX_SENT_CSV = 1_000_000
+
+/** POST /admin/offers/import: the same result, the running service doing the import. */
+async function importThroughService(
+  service: RunningService,
+  file: string,
+  network: string,
+  columns: OfferColumns,
+  by: string,
+): Promise<OfferImportResult> {
+  if ((await stat(file)).size > MAX_SENT_CSV)
+    throw new Error(
+      `${file} is larger than the running service's admin API takes (1 MB): stop the service for the import, or import it in parts`,
+    )
+  const csv = await readFile(file, 'utf8')
+  const body = {
+    csv,
+    network,
+    offerCol: columns.offer,
+    payoutCol: columns.payout,
+    networkCol: columns.network,
+    by,
+  }
+  try {
+    const imported = await service.json<{ created: number; updated: number }>(
+      'POST',
+      '/admin/offers/import',
+      body,
+    )
+    return { ...imported, problems: [], problemCount: 0 }
+  } catch (error) {
+    if (!(error instanceof ServiceAnswerError)) throw error
+    if (error.code === 'UNKNOWN_NETWORK') throw new UsageError(error.message)
+    if (error.code !== 'OFFERS_NOT_IMPORTED') throw error
+    const refused = error.body as { problems: string[]; problemCount: number }
+    return {
+      created: 0,
+      updated: 0,
+      problems: refused.problems,
+      problemCount: refused.problemCount,
+    }
+  }
 }

@@ -1,10 +1,12 @@
 import { DeliveryRules, loadDeliveryRules } from '../../delivery/rules.js'
-import { replayOne, unverifiedMessage } from '../../operations/replay.js'
-import { type ReplayFilter, selectRefusals } from '../../operations/replay-selection.js'
+import { type ReplayStreamLine, type ReplayTally, replayRun } from '../../operations/replay-run.js'
+import type { ReplayFilter } from '../../operations/replay-selection.js'
 import { integerFlag, parseFlags, positionals, UsageError } from '../args.js'
 import { type Command, print } from '../command.js'
-import { cliActor, operator, withContext } from '../context.js'
+import { cliActor } from '../context.js'
+import { jsonLines } from '../json-lines.js'
 import { count, createProgress } from '../progress.js'
+import { withDatabaseOrService } from '../service.js'
 
 export const replayCommand: Command = {
   summary: '<log-id> | --since <time>  re-run refused postbacks after a configuration fix',
@@ -38,7 +40,8 @@ postback does; the service's (or npm run worker's) delivery worker sends them on
   --dry-run           list what would be replayed, change nothing
   --by <name>         who is replaying (default: your user@host)
 
-Exit code: 0 when every selected postback is now accepted, 1 otherwise.`,
+Exit code: 0 when every selected postback is now accepted, 1 otherwise.
+Also: POST /admin/postbacks/replay (streams this report).`,
   async run(args) {
     const { values, positionals: given } = parseFlags(args, {
       since: { type: 'string' },
@@ -51,67 +54,60 @@ Exit code: 0 when every selected postback is now accepted, 1 otherwise.`,
     })
     const [id] = positionals(given, ['postback-log-id'], 0)
     const filter = replayFilter(id, values)
-    const by = operator(values.by)
+    const actor = cliActor(values.by)
     const progress = createProgress()
-    const tally = { accepted: 0, refused: 0, skipped: 0, selected: 0 }
-    const includeUnauthorized = values['include-unauthorized'] ?? false
-    await withContext(async (context) => {
-      const networks = await context.networks()
-      // This process has no worker to wake: the service's worker picks them up on its poll.
-      const deliveries = {
-        rules: new DeliveryRules(await loadDeliveryRules(context.config)),
-        wake() {},
-      }
-      if (!values['dry-run'])
-        print(
-          includeUnauthorized
-            ? `replaying as ${by}, including requests whose caller was never verified: those are trusted as your input`
-            : `replaying as ${by}: only requests whose caller was verified when they arrived`,
-        )
-      for await (const stored of selectRefusals(context.db.pool, filter)) {
-        tally.selected += 1
-        const head = `#${stored.id} ${stored.receivedAt.toISOString()} ${stored.network ?? '-'} tx ${stored.txId ?? '-'} ${stored.outcome}`
-        if (stored.acceptedReplay) {
-          tally.accepted += 1
-          print(
-            `${head} -> already replayed as #${stored.acceptedReplay.id} (${stored.acceptedReplay.outcome})`,
-          )
-          continue
+    const tally: ReplayTally = { accepted: 0, refused: 0, skipped: 0, selected: 0 }
+    const options = {
+      actor,
+      includeUnauthorized: values['include-unauthorized'] ?? false,
+      dryRun: values['dry-run'] ?? false,
+    }
+    const report = (line: string, selected: number) => {
+      print(line)
+      progress.update(`replayed ${count(selected)} postbacks`)
+    }
+    await withDatabaseOrService(
+      async (context) => {
+        // This process has no worker to wake: the service's worker picks them up on its poll.
+        const deps = {
+          pool: context.db.pool,
+          config: context.config,
+          networks: await context.networks(),
+          deliveries: {
+            rules: new DeliveryRules(await loadDeliveryRules(context.config)),
+            wake() {},
+          },
         }
-        if (values['dry-run']) {
-          print(
-            stored.callerVerified || includeUnauthorized
-              ? `${head} -> would replay${stored.callerVerified ? '' : ' (caller not verified)'}`
-              : `${head} -> would skip unless re-verified: ${unverifiedMessage(stored.outcome)}`,
-          )
-          continue
+        for await (const line of replayRun(deps, filter, options, tally))
+          report(line, tally.selected)
+      },
+      async (service) => {
+        const body =
+          'id' in filter ? { id: filter.id } : { ...filter, since: filter.since.toISOString() }
+        const response = await service.request('POST', '/admin/postbacks/replay', {
+          ...body,
+          includeUnauthorized: options.includeUnauthorized,
+          dryRun: options.dryRun,
+          by: actor.name,
+        })
+        let finished = false
+        let lines = 0
+        for await (const answer of jsonLines<ReplayStreamLine>(response.body)) {
+          // The service counts; its tally comes last. Meanwhile, a line is about a row.
+          if ('line' in answer) {
+            lines += 1
+            report(answer.line, lines)
+          } else if ('tally' in answer) {
+            Object.assign(tally, answer.tally)
+            finished = true
+          } else throw new Error(answer.error)
         }
-        const result = await replayOne(
-          { pool: context.db.pool, config: context.config, networks, deliveries },
-          stored,
-          { actor: cliActor(values.by), includeUnauthorized },
-        )
-        if (result.kind === 'skipped') {
-          tally.skipped += 1
-          print(`${head} -> skipped: ${result.message}`)
-        } else if (result.statusCode === 200) {
-          tally.accepted += 1
-          const points =
-            result.points === 0n ? '' : `, ${result.points > 0n ? '+' : ''}${result.points} points`
-          const queued =
-            result.deliveries === 0 ? '' : `, ${result.deliveries} delivery(ies) queued`
-          print(
-            `${head} -> ${result.outcome} (conversion ${result.conversionId ?? '-'}${points}${queued}) [log #${result.replayLogId}]`,
+        if (!finished)
+          throw new Error(
+            `the running service's answer ended before the replay did (pid ${service.pid} stopped?): the rows shown are done; run the command again for the rest`,
           )
-        } else {
-          tally.refused += 1
-          print(
-            `${head} -> still refused: ${result.statusCode} ${result.outcome} ${result.message} [log #${result.replayLogId}]`,
-          )
-        }
-        progress.update(`replayed ${count(tally.selected)} postbacks`)
-      }
-    })
+      },
+    )
     progress.done()
     if ('id' in filter && tally.selected === 0) throw new Error(`no postback log row ${filter.id}`)
     if (values['dry-run']) {

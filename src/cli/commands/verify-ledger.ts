@@ -1,8 +1,8 @@
-import { verifyLedger } from '../../operations/verify-ledger.js'
+import { type LedgerCheck, verifyLedger } from '../../operations/verify-ledger.js'
 import { integerFlag, parseFlags, positionals } from '../args.js'
 import { type Command, print } from '../command.js'
-import { withContext } from '../context.js'
 import { count, createProgress } from '../progress.js'
+import { withDatabaseOrService } from '../service.js'
 
 export const verifyLedgerCommand: Command = {
   summary: 'check that balances equal their ledgers and nothing was credited twice',
@@ -13,18 +13,27 @@ was credited or reversed more than once; every reversal takes back exactly its c
 and reversals name a conversion, adjustments a reason; no held, rejected or reversed
 conversion keeps a credit. Prints each check with up to N examples of violations (default 10).
 
-Exit code: 0 when everything holds, 1 when any check found a violation.`,
+Exit code: 0 when everything holds, 1 when any check found a violation.
+Also: GET /admin/ledger/verify.`,
   async run(args) {
     const { values, positionals: given } = parseFlags(args, { examples: { type: 'string' } })
     positionals(given, [])
     const examples = integerFlag('examples', values.examples, 0, 1000) ?? 10
     const progress = createProgress()
-    const checks = await withContext(
+    const checks = await withDatabaseOrService(
       (context) =>
         verifyLedger(context.db.pool, {
           examples,
           onCheck: (holds) => progress.update(`checking: ${holds}…`),
         }),
+      async (service) => {
+        progress.update('checking through the running service…')
+        const answer = await service.json<{ checks: LedgerCheck[] }>(
+          'GET',
+          `/admin/ledger/verify?examples=${examples}`,
+        )
+        return answer.checks
+      },
       { longQueries: true },
     )
     progress.done()
