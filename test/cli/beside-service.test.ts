@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -241,6 +242,34 @@ test('beside a service whose admin API is off, a command refuses and says to set
       refused.stderr,
       /^verify-ledger failed: the embedded database .*pglite is held by the running service \(pid \d+, http:\/\/127\.0\.0\.1:\d+\), and this command would go through its admin API, which is off: set ADMIN_TOKEN .* for the service .*restart it/m,
     )
+  } finally {
+    await server.stop()
+  }
+})
+
+test('beside a service that serves HTTPS itself, a command checks it presents the configured certificate', async () => {
+  const certificate = (name: string) => {
+    const cert = join(dir, `${name}.crt`)
+    const key = join(dir, `${name}.key`)
+    const args = `req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=${name} -keyout ${key} -out ${cert}`
+    execFileSync('openssl', args.split(' '), { stdio: 'ignore' })
+    return { TLS_CERT_FILE: cert, TLS_KEY_FILE: key }
+  }
+  const served = certificate('served')
+  const server = await startServer({ ...env, ...served })
+  try {
+    assert.match(server.url, /^https:/)
+    const verified = await spawnCli(['verify-ledger'], { ...env, ...served })
+    assert.equal(verified.code, 0, verified.stderr)
+    assert.match(
+      verified.stderr,
+      /held by the running service \(pid \d+, https:\/\/127\.0\.0\.1:\d+\): going through/,
+    )
+    assert.match(verified.stdout, /\nledger OK\n$/)
+    // Another certificate answering on that address is not the service: nothing is sent to it.
+    const other = await spawnCli(['verify-ledger'], { ...env, ...certificate('other') })
+    assert.equal(other.code, 1)
+    assert.match(other.stderr, /presents a certificate other than TLS_CERT_FILE's/)
   } finally {
     await server.stop()
   }
