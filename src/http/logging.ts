@@ -29,7 +29,32 @@ export function createLogger(
       err: pino.stdSerializers.err,
     },
   }
-  // Asynchronous stdout: a postback never waits on a write to a slow log pipe; writes made
-  // while one is pending go out together, and pino flushes what is left when the process exits.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }))
+  return pino(options, destination ?? bufferedStdout())
+}
+
+// Lines wait for company, at most FLUSH_MS: at 1 connection a postback's two request lines were
+// two write system calls (with the thread-pool wake-ups around them), 15% of the process's CPU.
+const BUFFER_BYTES = 4096
+const FLUSH_MS = 100
+
+/**
+ * Asynchronous, buffered stdout: a postback never waits on a write to a slow log pipe; lines
+ * go out in 4 KB writes, or FLUSH_MS after the first one waiting; pino flushes what is left
+ * when the process exits (a SIGKILL loses at most the last FLUSH_MS of lines).
+ */
+function bufferedStdout(): DestinationStream {
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES })
+  const write = stdout.write.bind(stdout)
+  let timer: NodeJS.Timeout | undefined
+  const flush = () => {
+    timer = undefined
+    // After the exit flush the stream is destroyed, and flush() would throw.
+    if (!(stdout as unknown as { destroyed: boolean }).destroyed) stdout.flush()
+  }
+  stdout.write = (line: string) => {
+    const written = write(line)
+    timer ??= setTimeout(flush, FLUSH_MS).unref()
+    return written
+  }
+  return stdout
 }
