@@ -45,15 +45,18 @@ const FLUSH_MS = 100
 function bufferedStdout(): DestinationStream {
   const stdout = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES })
   const write = stdout.write.bind(stdout)
-  let timer: NodeJS.Timeout | undefined
+  let pending = false
   const flush = () => {
-    timer = undefined
+    pending = false
     // After the exit flush the stream is destroyed, and flush() would throw.
     if (!(stdout as unknown as { destroyed: boolean }).destroyed) stdout.flush()
   }
   stdout.write = (line: string) => {
     const written = write(line)
-    timer ??= setTimeout(flush, FLUSH_MS).unref()
+    if (!pending) {
+      pending = true
+      setTimeout(flush, FLUSH_MS).unref()
+    }
     return written
   }
   return stdout
