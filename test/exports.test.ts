@@ -184,6 +184,12 @@ test("reconcile's differences for a report sent as the body, with the token and 
   )
 })
 
+/** The app on a real socket (once), for tests that need a real connection. */
+async function serverBase(): Promise<string> {
+  if (!t.app.server.listening) await t.app.listen({ host: '127.0.0.1', port: 0 })
+  return `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`
+}
+
 /** A GET on the real server, its answer paused after the first chunk until `resume()`. */
 function firstChunk(base: string, path: string, headers: Record<string, string>) {
   return new Promise<{ response: IncomingMessage; first: Buffer; rest(): Promise<string> }>(
@@ -216,8 +222,7 @@ test('an export streams: chunked, its first bytes sent before it has read its la
      SELECT 'bulky', 'POST', '/api/postback', repeat(md5(n::text), 120), 403, 'BAD_SECRET', 'bulky-' || n
      FROM generate_series(1, 10000) n`,
   )
-  await t.app.listen({ host: '127.0.0.1', port: 0 })
-  const base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`
+  const base = await serverBase()
   for (const [path, headers] of [
     ['/admin/postbacks.csv?network=bulky', adminHeaders],
     ['/dashboard/postbacks.csv?network=bulky', { cookie }],
@@ -239,4 +244,37 @@ test('an export streams: chunked, its first bytes sent before it has read its la
     assert.ok(body.includes(late), 'the last page was read after the first bytes were sent')
     assert.ok(parse(body).length > 10_000)
   }
+})
+
+test('a reconcile whose client goes away mid-answer releases its database connection', async () => {
+  const report = `tx_id,payout\n${Array.from({ length: 50_000 }, (_, n) => `gone-${n},1.00`).join('\n')}\n`
+  const base = await serverBase()
+  await new Promise<void>((resolve, reject) => {
+    const request = httpRequest(
+      `${base}/admin/networks/default/reconcile.csv`,
+      { method: 'POST', headers: { ...adminHeaders, 'content-type': 'text/csv' } },
+      (response) => {
+        assert.equal(response.statusCode, 200)
+        response.once('data', () => {
+          request.destroy() // the operator closed the tab
+          resolve()
+        })
+      },
+    )
+    request.on('error', () => {})
+    request.on('close', () => resolve())
+    request.end(report, () => {})
+    setTimeout(() => reject(new Error('no answer')), 60_000)
+  })
+  // Every connection of the pool is back (on PGlite, one: anything else would wait forever).
+  const pool = t.testDb.db.pool
+  const deadline = Date.now() + 30_000
+  while (pool.idleCount !== pool.totalCount && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50))
+  assert.equal(pool.idleCount, pool.totalCount, 'the reconcile connection was released')
+  const after = await t.app.inject({
+    url: '/admin/postbacks.csv?network=none',
+    headers: adminHeaders,
+  })
+  assert.equal(after.statusCode, 200)
 })

@@ -63,6 +63,7 @@ export async function* differences(
   period: Period,
 ): AsyncGenerator<Difference[]> {
   await client.query('BEGIN')
+  let committed = false
   try {
     await client.query(`DECLARE reconcile_differences NO SCROLL CURSOR FOR ${DIFFERENCES}`, [
       network,
@@ -99,9 +100,11 @@ export async function* differences(
       }))
     }
     await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
+    committed = true
+  } finally {
+    // An error, or a consumer that stopped reading (an HTTP client gone: the generator is
+    // returned at its yield): the cursor's transaction must not stay open on the connection.
+    if (!committed) await client.query('ROLLBACK').catch(() => {})
   }
 }
 

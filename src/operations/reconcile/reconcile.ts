@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import type { Pool, PoolClient } from 'pg'
 import { normalizeDecimal } from '../../ledger/decimal.js'
@@ -96,8 +95,26 @@ function toCsv(d: Difference): string {
   ])
 }
 
+/**
+ * Waits for the output to take more. An output closed early (an HTTP client that went away)
+ * fails the run, so the connection and its temporary tables are released at once; waiting for
+ * a 'drain' that never comes would hold them for good.
+ */
 async function write(out: Writable, text: string) {
-  if (!out.write(text)) await once(out, 'drain')
+  if (out.destroyed) throw new Error('the output was closed before every difference was written')
+  if (out.write(text)) return
+  await new Promise<void>((resolve, reject) => {
+    const drained = () => {
+      out.off('close', closed)
+      resolve()
+    }
+    const closed = () => {
+      out.off('drain', drained)
+      reject(new Error('the output was closed before every difference was written'))
+    }
+    out.once('drain', drained)
+    out.once('close', closed)
+  })
 }
 
 /**

@@ -24,7 +24,9 @@ export async function reconcileStream(
     if (error instanceof ReportFormatError) throw new HttpError('INVALID_REPORT', error.message)
     throw error
   }
-  // A failure after the first bytes can only cut the answer short (its status is sent).
+  // A failure after the first bytes can only cut the answer short (its status is sent); the
+  // response's pipe reports it, and an answer already gone has nobody to tell.
+  out.on('error', () => {})
   running.then(
     () => out.end(),
     (error: Error) => out.destroy(error),
