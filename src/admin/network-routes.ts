@@ -141,6 +141,8 @@ export function adminNetworkRoutes(
   app.get(
     '/admin/networks/:network/postback-url',
     {
+      // It holds the network's secret (anyone with it can send postbacks that credit users).
+      config: { permission: 'admin' },
       schema: {
         summary: "The URL to paste into a network's dashboard (contains its secret)",
         ...ADMIN,

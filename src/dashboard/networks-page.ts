@@ -31,8 +31,14 @@ ${networks.names().map((name, index) => {
 <h2>${name} ${profile.preset ? html`<span class="badge">${profile.preset} preset</span>` : ''}</h2>
 <p class="small muted">Signature: ${profile.signature.kind} · allowed IPs: ${profile.allowedIps.entries.length ? profile.allowedIps.entries.join(', ') : 'any'} · points from ${profile.pointsFrom}</p>
 ${networkEditor(context, view)}
-<div class="copyrow"><textarea id="${inputId}" rows="2" readonly aria-label="Postback URL for ${name}">${url.url}</textarea><button type="button" class="secondary" data-copy="${inputId}">Copy</button></div>
-${url.notes.map((note) => html`<p class="small muted">${note}</p>`)}
+${
+  // The URL holds the network's secret: whoever has it can send postbacks that credit users,
+  // which is more than a viewer or an operator may do.
+  context.can('admin')
+    ? html`<div class="copyrow"><textarea id="${inputId}" rows="2" readonly aria-label="Postback URL for ${name}">${url.url}</textarea><button type="button" class="secondary" data-copy="${inputId}">Copy</button></div>
+${url.notes.map((note) => html`<p class="small muted">${note}</p>`)}`
+    : html`<p class="small muted">The postback URL holds the network's secret: an admin can copy it here.</p>`
+}
 ${
   context.can('admin')
     ? html`<form class="filters" method="post" action="/dashboard/networks/${name}/test">${csrfField(context.csrf)}

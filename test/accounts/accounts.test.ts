@@ -5,6 +5,7 @@ import {
   buildAppOn,
   createTestApp,
   postbackUrl,
+  SECRET,
   type TestApp,
   uniqueTx,
 } from '../helpers/app.js'
@@ -197,6 +198,10 @@ test('a viewer sees no action buttons and gets 403 on every state-changing dashb
     assert.equal(refused.statusCode, 403, url)
     assert.match(refused.body, /vic \(viewer\) may not do this/)
   }
+  // The postback URL holds the network's secret: only an admin sees it.
+  const networks = await page(cookie, '/dashboard/networks')
+  assert.ok(!networks.body.includes(SECRET))
+  assert.match(networks.body, /an admin can copy it here/)
   const { rows } = await t.testDb.db.pool.query('SELECT status FROM conversions WHERE id = $1', [
     id,
   ])

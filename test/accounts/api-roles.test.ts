@@ -2,7 +2,14 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { TokenScope } from '../../src/accounts/permissions.js'
 import { createApiToken, revokeApiToken } from '../../src/accounts/tokens.js'
-import { adminHeaders, createTestApp, postbackUrl, type TestApp, uniqueTx } from '../helpers/app.js'
+import {
+  adminHeaders,
+  createTestApp,
+  postbackUrl,
+  SECRET,
+  type TestApp,
+  uniqueTx,
+} from '../helpers/app.js'
 
 // The admin API with API tokens: each scope may do what its role may and nothing more (403
 // FORBIDDEN, nothing changed), a revoked token stops at once, and every state change leaves
@@ -268,4 +275,16 @@ test('POST /admin/postbacks/:id/replay: a viewer is refused, an operator replays
   assert.equal(audit?.actor, 'token:operator-app')
   assert.equal(audit?.subject_id, rows[0]?.id)
   assert.deepEqual(audit?.before, { outcome: 'MISSING_FIELD', statusCode: 400 })
+})
+
+test('the postback URL (it holds the secret) is for admins only', async () => {
+  const url = '/admin/networks/default/postback-url'
+  for (const scope of ['viewer', 'operator'] as const) {
+    const refused = await t.app.inject({ url, headers: as(scope) })
+    assert.equal(refused.statusCode, 403, scope)
+    assert.ok(!refused.body.includes(SECRET))
+  }
+  const shown = await t.app.inject({ url, headers: as('admin') })
+  assert.equal(shown.statusCode, 200)
+  assert.ok(shown.body.includes(SECRET))
 })
