@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import { z } from 'zod'
@@ -97,7 +98,15 @@ export function adminMaintenanceRoutes(
         },
       },
     },
-    async ({ query }) => {
+    async ({ query, raw }, reply) => {
+      // The checks may take minutes with nothing sent meanwhile: CONNECTION_TIMEOUT (idle
+      // sockets) must not cut this answer off; the socket is idle-checked again after it.
+      // (A request injected in tests has a socket without timeouts.)
+      const socket = raw.socket as Partial<Socket> | undefined
+      if (socket?.setTimeout) {
+        socket.setTimeout(0)
+        reply.raw.once('finish', () => socket.setTimeout?.(config.CONNECTION_TIMEOUT))
+      }
       const checks = await verifyLedger(db.pool, {
         examples: query.examples,
         queryTimeoutMs: LEDGER_QUERY_TIMEOUT_MS,

@@ -66,7 +66,11 @@ export async function withDatabaseOrService<T>(
 }
 
 function serviceClient(url: string, pid: number, token: string): RunningService {
-  const dispatcher = url.startsWith('https:') ? pinnedAgent() : undefined
+  // A ledger check or a replay may take minutes: no limit on waiting for the answer.
+  const waitAsLongAsItTakes = { headersTimeout: 0, bodyTimeout: 0 }
+  const dispatcher = url.startsWith('https:')
+    ? pinnedAgent(waitAsLongAsItTakes)
+    : new Agent(waitAsLongAsItTakes)
   const request = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
     let response: Response
     try {
@@ -77,7 +81,7 @@ function serviceClient(url: string, pid: number, token: string): RunningService 
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        ...(dispatcher ? { dispatcher } : {}),
+        dispatcher,
       })
     } catch (error) {
       const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message
@@ -110,11 +114,12 @@ function serviceClient(url: string, pid: number, token: string): RunningService 
  * certificate does not name, so instead of the name the certificate is checked to be the very
  * one the configuration points at, before anything (the token) is sent.
  */
-function pinnedAgent(): Dispatcher {
+function pinnedAgent(options: Agent.Options): Dispatcher {
   const file = loadConfig(cliIO().env).TLS_CERT_FILE
   if (!file) throw new Error('the running service serves HTTPS: set TLS_CERT_FILE here as for it')
   const expected = new X509Certificate(readFileSync(file)).fingerprint256
   return new Agent({
+    ...options,
     connect(options, callback) {
       const socket = tlsConnect({
         host: options.hostname,
