@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream'
 import { z } from 'zod'
 import type { Database } from '../db/database.js'
 import {
@@ -13,6 +12,7 @@ import { adjustBalance, MAX_ADJUSTMENT, userSeen } from '../operations/adjust.js
 import { exportConversions } from '../operations/export-conversions.js'
 import { actorFor, onBehalfOf } from './actor-for.js'
 import { adjustmentAnswer } from './answers.js'
+import { sendCsv } from './export-routes.js'
 import { localTime, text, timeZone } from './inputs.js'
 
 // The admin API's counterparts of CLI commands: the conversions of a period as CSV, and a
@@ -58,10 +58,7 @@ export function adminOperationRoutes(app: ZodApp, { db }: { db: Database }) {
     async (request, reply) => {
       const { query } = request
       const lines = await exportConversions(db.pool, { ...query, timeZone: query.tz })
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', 'attachment; filename="conversions.csv"')
-        .send(Readable.from(lines))
+      return sendCsv(reply, 'conversions.csv', lines)
     },
   )
 
