@@ -96,7 +96,7 @@ ${
   rows.length === 0
     ? html`<p class="card muted">No conversions in this range.</p>`
     : html`<div class="scroll"><table class="cards report" data-table="${table}"><thead><tr>${header('key', table === 'day' ? `${keyLabel} (${zone})` : keyLabel, false)}${header('conversions', 'Conversions')}${header('approved', 'Approved')}${header('points', 'Points')}${header('revenue', currency ? `Revenue (sorts by ${currency})` : 'Revenue')}</tr></thead><tbody>
-${rows.map((row) => html`<tr><td data-label="${keyLabel}">${key(row)}</td><td class="num" data-label="Conversions">${row.conversions}</td><td class="num" data-label="Approved">${row.approved}</td><td class="num" data-label="Points">${row.points}</td><td class="num" data-label="Revenue">${moneyList(row.revenue)}</td></tr>`)}
+${rows.map((row) => html`<tr><td data-label="${table === 'day' ? `${keyLabel} (${zone})` : keyLabel}">${key(row)}</td><td class="num" data-label="Conversions">${row.conversions}</td><td class="num" data-label="Approved">${row.approved}</td><td class="num" data-label="Points">${row.points}</td><td class="num" data-label="Revenue">${moneyList(row.revenue)}</td></tr>`)}
 </tbody></table></div>${more ? html`<p class="muted small">Showing the first ${rows.length}; the admin API (GET /admin/reports/${table}) pages through all.</p>` : ''}`
 }`
 }

@@ -46,7 +46,7 @@ ${
   items.length === 0
     ? html`<p class="card muted">${query.search ? `No user id contains “${query.search}”.` : 'No user has a balance yet.'}</p>`
     : html`<div class="scroll"><table class="cards" id="users"><thead><tr>${header('user', 'User', false)}${header('balance', 'Balance (points)', true)}${header('activity', `Last activity (${zone})`, true)}</tr></thead><tbody>
-${items.map((u) => html`<tr><td data-label="User"><a href="/dashboard/users?user=${encodeURIComponent(u.userId)}">${u.userId}</a></td><td class="num" data-label="Balance">${u.balance}</td><td class="num" data-label="Last activity">${localTime(timeZone, u.lastActivityAt)}</td></tr>`)}
+${items.map((u) => html`<tr><td data-label="User"><a href="/dashboard/users?user=${encodeURIComponent(u.userId)}">${u.userId}</a></td><td class="num" data-label="Balance">${u.balance}</td><td class="num" data-label="Last activity (${zone})">${localTime(timeZone, u.lastActivityAt)}</td></tr>`)}
 </tbody></table></div>`
 }
 <p class="pager">${query.offset > 0 ? html`<a href="${link({ offset: String(Math.max(0, query.offset - pageSize)) })}">← Previous</a> ` : ''}${more ? html`<a href="${link({ offset: String(query.offset + pageSize) })}">Next →</a>` : ''}</p>`,
