@@ -1,6 +1,7 @@
 import type { Pool } from 'pg'
 import { addDecimals, compareDecimals, normalizeDecimal } from '../ledger/decimal.js'
 import type { ReportRange } from './range.js'
+import { reportQuery } from './session.js'
 
 // Conversions recorded in a report's range (by created_at, the time the first postback arrived),
 // grouped by network, offer, local day or user. Per group: how many, how many approved and
@@ -44,13 +45,13 @@ const KEYS: Record<Breakdown, string> = {
   day: '(created_at AT TIME ZONE $3)::date',
   user: 'user_id',
 }
-// Qualified: an output column of the same name (points as text) would otherwise be sorted.
+// The outer query qualifies them (grouped.points): its own output column points is text.
 const ORDER_BY: Record<Sort, string> = {
-  key: 'grouped.key',
-  conversions: 'grouped.conversions',
-  approved: 'grouped.approved',
-  points: 'grouped.points',
-  revenue: 'grouped.sort_revenue',
+  key: 'key',
+  conversions: 'conversions',
+  approved: 'approved',
+  points: 'points',
+  revenue: 'sort_revenue',
 }
 
 export async function loadBreakdown(
@@ -59,40 +60,46 @@ export async function loadBreakdown(
   query: BreakdownQuery,
 ): Promise<{ rows: BreakdownRow[]; more: boolean }> {
   const direction = query.order === 'asc' ? 'ASC' : 'DESC'
-  const { rows } = await pool.query<{
-    key: string
-    conversions: number
-    approved: number
-    reversed: number
-    points: string
-    revenue: { currency: string | null; amount: string }[]
-  }>(
-    `WITH per_currency AS (
-       SELECT ${KEYS[query.by]} AS key, currency,
-              count(*) AS conversions,
-              count(*) FILTER (WHERE status = 'approved') AS approved,
-              count(*) FILTER (WHERE status = 'reversed') AS reversed,
-              COALESCE(sum(credit_points) FILTER (WHERE NOT reversed), 0) AS points,
-              sum(payout) FILTER (WHERE status = 'approved') AS revenue
-       FROM conversions
-       WHERE created_at >= $1 AND created_at < $2 AND $3::text IS NOT NULL
-         ${query.by === 'user' ? 'AND user_id IS NOT NULL' : ''}
-       GROUP BY 1, 2
-     ), grouped AS (
-       SELECT key, sum(conversions)::int AS conversions, sum(approved)::int AS approved,
-              sum(reversed)::int AS reversed, sum(points) AS points,
-              COALESCE(sum(revenue) FILTER (WHERE currency IS NOT DISTINCT FROM $4), 0) AS sort_revenue,
-              COALESCE(json_agg(json_build_object('currency', currency, 'amount', revenue::text)
-                                ORDER BY currency NULLS LAST)
-                         FILTER (WHERE revenue IS NOT NULL), '[]') AS revenue
-       FROM per_currency GROUP BY key
-     )
-     SELECT ${query.by === 'day' ? "to_char(key, 'YYYY-MM-DD')" : 'key'} AS key, conversions,
-            approved, reversed, points::text AS points, revenue
-     FROM grouped
-     ORDER BY ${ORDER_BY[query.sort]} ${direction}, grouped.key ASC
-     LIMIT $5 OFFSET $6`,
-    [range.start, range.end, range.timeZone, query.currency, query.limit + 1, query.offset],
+  // Revenue per currency is built only for the rows of the page (a JSON list for each of half
+  // a million users cost seconds); the sort and the page come from one value per group.
+  const { rows } = await reportQuery(pool, (client) =>
+    client.query<{
+      key: string
+      conversions: number
+      approved: number
+      reversed: number
+      points: string
+      revenue: { currency: string | null; amount: string }[] | null
+    }>(
+      `WITH per_currency AS (
+         SELECT ${KEYS[query.by]} AS key, currency,
+                count(*) AS conversions,
+                count(*) FILTER (WHERE status = 'approved') AS approved,
+                count(*) FILTER (WHERE status = 'reversed') AS reversed,
+                COALESCE(sum(credit_points) FILTER (WHERE NOT reversed), 0) AS points,
+                sum(payout) FILTER (WHERE status = 'approved') AS revenue
+         FROM conversions
+         WHERE created_at >= $1 AND created_at < $2 AND $3::text IS NOT NULL
+           ${query.by === 'user' ? 'AND user_id IS NOT NULL' : ''}
+         GROUP BY 1, 2
+       ), grouped AS (
+         SELECT key, sum(conversions)::int AS conversions, sum(approved)::int AS approved,
+                sum(reversed)::int AS reversed, sum(points) AS points,
+                COALESCE(sum(revenue) FILTER (WHERE currency IS NOT DISTINCT FROM $4), 0) AS sort_revenue
+         FROM per_currency GROUP BY key
+         ORDER BY ${ORDER_BY[query.sort]} ${direction}, key ASC
+         LIMIT $5 OFFSET $6
+       )
+       SELECT ${query.by === 'day' ? "to_char(grouped.key, 'YYYY-MM-DD')" : 'grouped.key'} AS key,
+              grouped.conversions, grouped.approved, grouped.reversed, grouped.points::text AS points,
+              json_agg(json_build_object('currency', p.currency, 'amount', p.revenue::text)
+                       ORDER BY p.currency NULLS LAST) FILTER (WHERE p.revenue IS NOT NULL) AS revenue
+       FROM grouped LEFT JOIN per_currency p ON p.key = grouped.key
+       GROUP BY grouped.key, grouped.conversions, grouped.approved, grouped.reversed,
+                grouped.points, grouped.sort_revenue
+       ORDER BY grouped.${ORDER_BY[query.sort]} ${direction}, grouped.key ASC`,
+      [range.start, range.end, range.timeZone, query.currency, query.limit + 1, query.offset],
+    ),
   )
   return {
     rows: rows.slice(0, query.limit).map((row) => ({
@@ -101,7 +108,7 @@ export async function loadBreakdown(
       approved: row.approved,
       reversed: row.reversed,
       points: row.points,
-      revenue: row.revenue.map((m) => ({
+      revenue: (row.revenue ?? []).map((m) => ({
         currency: m.currency,
         amount: normalizeDecimal(m.amount),
       })),

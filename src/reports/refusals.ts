@@ -1,5 +1,6 @@
 import type { Pool } from 'pg'
 import type { ReportRange } from './range.js'
+import { reportQuery } from './session.js'
 
 // How many of the requests each network sent were refused, per local day: a rising share points
 // at a changed secret, a new parameter name or a network sending from new addresses. Only the
@@ -16,13 +17,14 @@ export type RefusalDay = {
 }
 
 export async function refusalRates(pool: Pool, range: ReportRange): Promise<RefusalDay[]> {
-  const { rows } = await pool.query<{
-    network: string
-    day: string
-    postbacks: number
-    refused: number
-  }>(
-    `SELECT network, to_char(day, 'YYYY-MM-DD') AS day, postbacks, refused
+  const { rows } = await reportQuery(pool, (client) =>
+    client.query<{
+      network: string
+      day: string
+      postbacks: number
+      refused: number
+    }>(
+      `SELECT network, to_char(day, 'YYYY-MM-DD') AS day, postbacks, refused
      FROM (SELECT COALESCE(network, '(none)') AS network,
                   (received_at AT TIME ZONE $3)::date AS day,
                   count(*)::int AS postbacks,
@@ -31,7 +33,8 @@ export async function refusalRates(pool: Pool, range: ReportRange): Promise<Refu
            WHERE received_at >= $1 AND received_at < $2 AND replay_of IS NULL
            GROUP BY 1, 2) per_day
      ORDER BY network, day`,
-    [range.start, range.end, range.timeZone],
+      [range.start, range.end, range.timeZone],
+    ),
   )
   return rows.map((row) => ({
     ...row,
