@@ -157,7 +157,9 @@ test('when the connection drops just as a postback takes it from the pool, then 
     const user = uniqueTx('race-user')
     const before = freshFields(user)
     assertCredited((await timedPostback(app, before)).response, 'before the outage')
-    assert.equal(db.pool.idleCount, 1, 'one idle connection waits in the pool')
+    // Background work (the statistics refresh, the network profiles' poll) may have opened a
+    // few more; the cut drops every one of them, so whichever the postback takes is dead.
+    assert.ok(db.pool.idleCount >= 1, 'an idle connection waits in the pool')
 
     // pg learns of the drop on its next read; the postback checks the connection out first.
     proxy.cut()
