@@ -145,7 +145,13 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     // The operator dashboard (/dashboard): signs in with the same token. The bare address is
     // where a first visit lands: it leads there.
     await app.register(dashboardRoutes, options)
-    app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/dashboard', 302))
+    app.get('/', { schema: { hide: true } }, (request, reply) => {
+      // Only the bare address itself: the router also takes "*" and absolute-form targets here.
+      const target = request.raw.url ?? ''
+      if (target !== '/' && !target.startsWith('/?'))
+        throw new HttpError('NOT_FOUND', `no route for ${request.method} at this target`)
+      return reply.redirect('/dashboard', 302)
+    })
   }
   return app
 }
