@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core'
 
 // Debian's chromium, never a downloaded browser. Tests skip (saying why) when it is missing.
 export const CHROMIUM = '/usr/bin/chromium'
@@ -39,4 +39,31 @@ export async function screenshots(page: Page, name: string) {
     await page.screenshot({ path: `${ARTIFACTS}${name}-${size}.png`, fullPage: true })
   }
   await page.setViewportSize(VIEWPORTS.desktop)
+}
+
+/**
+ * A desktop-sized page in a new context that notes, in `problems`, what the browser refused under
+ * the pages' Content-Security-Policy and any error a page script threw.
+ */
+export async function watchedPage(
+  browser: Browser,
+  problems: string[],
+  options: BrowserContextOptions = {},
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: VIEWPORTS.desktop, ...options })
+  context.setDefaultTimeout(15_000)
+  const page = await context.newPage()
+  page.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) problems.push(message.text())
+  })
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+  return page
+}
+
+/** Opens `url` (behind the sign-in), signs in with `token` and waits to land on `url`. */
+export async function signInTo(page: Page, url: string, token: string, landing = url) {
+  await page.goto(url)
+  await page.fill('input[name=token]', token)
+  await page.click('button:has-text("Sign in")')
+  await page.waitForURL(landing)
 }

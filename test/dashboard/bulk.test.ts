@@ -7,7 +7,7 @@ import { buildProfile, defaultProfile } from '../../src/networks/profile.js'
 import { NetworkRegistry } from '../../src/networks/registry.js'
 import { ADMIN_TOKEN, buildAppOn, consistentBalance, SECRET, uniqueTx } from '../helpers/app.js'
 import { createTestDatabase, type TestDatabase, testConfig } from '../helpers/database.js'
-import { launchBrowser, NO_BROWSER, screenshots } from './browser.js'
+import { launchBrowser, NO_BROWSER, screenshots, signInTo, watchedPage } from './browser.js'
 
 // The bulk buttons in Debian chromium: "Replay all matching" from the postback log (preview,
 // run, progress, summary), "Retry all dead" per rule from the dead deliveries, the progress
@@ -34,17 +34,8 @@ describe('bulk actions in a real browser', { skip: NO_BROWSER }, () => {
     await app.listen({ host: '127.0.0.1', port: 0 })
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     browser = await launchBrowser()
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-    context.setDefaultTimeout(15_000)
-    page = await context.newPage()
-    page.on('console', (message) => {
-      if (/Content.Security.Policy/i.test(message.text())) problems.push(message.text())
-    })
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
-    await page.goto(`${base}/dashboard/login`)
-    await page.fill('input[name=token]', ADMIN_TOKEN)
-    await page.click('button:has-text("Sign in")')
-    await page.waitForURL(`${base}/dashboard`)
+    page = await watchedPage(browser, problems)
+    await signInTo(page, `${base}/dashboard/login`, ADMIN_TOKEN, `${base}/dashboard`)
   })
 
   after(async () => {

@@ -11,7 +11,7 @@ import { buildTestPostback } from '../../src/operations/test-postback.js'
 import { ADMIN_TOKEN, adminHeaders, buildAppOn, consistentBalance, SECRET } from '../helpers/app.js'
 import { createTestDatabase, type TestDatabase, testConfig } from '../helpers/database.js'
 import { capturingLogger } from '../helpers/logging.js'
-import { launchBrowser, NO_BROWSER, screenshots } from './browser.js'
+import { launchBrowser, NO_BROWSER, screenshots, signInTo, watchedPage } from './browser.js'
 
 // The day-to-day edits in Debian's chromium: a network added from a preset plus a secret and
 // edited (allowed IPs, statuses, a new secret), a NETWORKS_FILE network read-only, offers'
@@ -50,17 +50,8 @@ describe('day-to-day edits in a real browser', { skip: NO_BROWSER }, () => {
     await app.listen({ host: '127.0.0.1', port: 0 })
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     browser = await launchBrowser()
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-    context.setDefaultTimeout(15_000)
-    page = await context.newPage()
-    page.on('console', (message) => {
-      if (/Content.Security.Policy/i.test(message.text())) refused.push(message.text())
-    })
-    page.on('pageerror', (error) => refused.push(`page error: ${error.message}`))
-    await page.goto(`${base}/dashboard/networks`)
-    await page.fill('input[name=token]', ADMIN_TOKEN)
-    await page.click('button:has-text("Sign in")')
-    await page.waitForURL(`${base}/dashboard/networks`)
+    page = await watchedPage(browser, refused)
+    await signInTo(page, `${base}/dashboard/networks`, ADMIN_TOKEN)
   })
 
   after(async () => {

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Browser, Download, Page } from 'playwright-core'
 import { ADMIN_TOKEN, buildAppOn, postbackUrl, SECRET, uniqueTx } from '../helpers/app.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
-import { launchBrowser, NO_BROWSER, screenshots } from './browser.js'
+import { launchBrowser, NO_BROWSER, screenshots, signInTo, watchedPage } from './browser.js'
 
 // The CSV buttons in Debian chromium, on the dashboard session: the conversions and the
 // postback log of a range of days in a time zone, and reconcile's differences for a report
@@ -34,20 +34,8 @@ describe('CSV exports in a real browser', { skip: NO_BROWSER }, () => {
       assert.equal(answer.status, 200)
     }
     browser = await launchBrowser()
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      acceptDownloads: true,
-    })
-    context.setDefaultTimeout(15_000)
-    page = await context.newPage()
-    page.on('console', (message) => {
-      if (/Content.Security.Policy/i.test(message.text())) problems.push(message.text())
-    })
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
-    await page.goto(`${base}/dashboard/login`)
-    await page.fill('input[name=token]', ADMIN_TOKEN)
-    await page.click('button:has-text("Sign in")')
-    await page.waitForURL(`${base}/dashboard`)
+    page = await watchedPage(browser, problems, { acceptDownloads: true })
+    await signInTo(page, `${base}/dashboard/login`, ADMIN_TOKEN, `${base}/dashboard`)
   })
 
   after(async () => {

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Browser, Page } from 'playwright-core'
 import { ADMIN_TOKEN, buildAppOn, SECRET, uniqueTx } from '../helpers/app.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
-import { launchBrowser, NO_BROWSER, screenshots } from './browser.js'
+import { launchBrowser, NO_BROWSER, screenshots, signInTo, watchedPage } from './browser.js'
 
 // Reports, the user list and the postback log's conversion columns, in Debian's chromium: the
 // range switch, the time zone named beside the dates, sorting by a column header, the payout
@@ -26,13 +26,7 @@ describe('reports and the log list in a real browser', { skip: NO_BROWSER }, () 
     await app.listen({ host: '127.0.0.1', port: 0 })
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     browser = await launchBrowser()
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-    context.setDefaultTimeout(15_000)
-    page = await context.newPage()
-    page.on('console', (message) => {
-      if (/Content.Security.Policy/i.test(message.text())) refused.push(message.text())
-    })
-    page.on('pageerror', (error) => refused.push(`page error: ${error.message}`))
+    page = await watchedPage(browser, refused)
 
     // Today, over HTTP as networks send them: two users, two currencies, a repeat whose payout
     // differs from the recorded one, and a refusal.
@@ -80,10 +74,7 @@ describe('reports and the log list in a real browser', { skip: NO_BROWSER }, () 
       "INSERT INTO balances (user_id, points, updated_at) VALUES ('cy', 500, '2026-03-02T00:00:00Z')",
     )
 
-    await page.goto(`${base}/dashboard/reports`)
-    await page.fill('input[name=token]', ADMIN_TOKEN)
-    await page.click('button:has-text("Sign in")')
-    await page.waitForURL(`${base}/dashboard/reports`)
+    await signInTo(page, `${base}/dashboard/reports`, ADMIN_TOKEN)
   })
 
   after(async () => {
