@@ -5,6 +5,7 @@ import {
   type BatchState,
   keyOf,
   type LedgerWrite,
+  type OfferExpectation,
   readBatchState,
   writeBatch,
 } from './batch-sql.js'
@@ -42,6 +43,8 @@ export type BatchPlan = {
   rows: readonly BatchRow[]
   ledger: readonly LedgerWrite[]
   effects: readonly Effect[]
+  /** The expected payouts it was decided with: the write checks they still hold. */
+  offers: readonly OfferExpectation[]
 }
 
 /** Reads and locks what exists, decides, writes: inside the caller's transaction. */
@@ -57,7 +60,8 @@ export const postbacksOf = (items: readonly BatchItem[]) => items.map((item) => 
 
 /** Decides every postback in arrival order, each seeing the effect of those before it. */
 export function decideBatch(items: readonly BatchItem[], state: BatchState): BatchPlan {
-  const { rows, expected } = state
+  const { rows, offers } = state
+  const expected = new Map(offers.map((o) => [keyOf(o.network, o.offerId), o.expected]))
   const ledger: LedgerWrite[] = []
 
   const effects: Effect[] = items.map(({ postback: p, policy }) => {
@@ -130,7 +134,7 @@ export function decideBatch(items: readonly BatchItem[], state: BatchState): Bat
     }
     return { row, decision, moved, statusAfter: row.status }
   })
-  return { items, rows: [...rows.values()], ledger, effects }
+  return { items, rows: [...rows.values()], ledger, effects, offers }
 }
 
 /** Whether a delivery rule matches any outcome of the plan (the outbox needs a transaction). */
@@ -164,6 +168,7 @@ export async function writePlan(db: Pool | PoolClient, plan: BatchPlan): Promise
         mismatchedPayout: decision.mismatchedPayout ?? null,
       },
     })),
+    plan.offers,
   )
 
   const deliveries: DeliveryRow[][] = effects.map(({ row, decision, statusAfter }, i) =>

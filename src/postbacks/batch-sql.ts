@@ -53,7 +53,25 @@ type LockedRow = {
   reversed: boolean
 }
 
-export type BatchState = { rows: Map<string, BatchRow>; expected: Map<string, string> }
+/** An offer's expected payout as a batch decided with it: null when none is set (or no offer). */
+export type OfferExpectation = { network: string; offerId: string; expected: string | null }
+
+/**
+ * What a batch is decided from: the conversions that exist, and the expected payout of every
+ * offer it names, which the write statement checks again (a payout review depends on it).
+ */
+export type BatchState = { rows: Map<string, BatchRow>; offers: OfferExpectation[] }
+
+/** The offers a batch's payout reviews need: those of postbacks that carry a payout. */
+export function offerKeysOf(postbacks: readonly Postback[]): Map<string, [string, string]> {
+  const offers = new Map<string, [string, string]>()
+  for (const p of postbacks) {
+    if (p.offerId !== null && p.payout !== null) {
+      offers.set(keyOf(p.network, p.offerId), [p.network, p.offerId])
+    }
+  }
+  return offers
+}
 
 const readStatement = (lock: boolean) => `WITH found AS (
   SELECT c.id::text, c.network, c.tx_id, c.status, c.user_id, c.payout::text,
@@ -84,13 +102,8 @@ export async function readBatchState(
   mode: 'lock' | 'peek',
 ): Promise<BatchState> {
   const keys = new Map<string, [string, string]>()
-  const offers = new Map<string, [string, string]>()
-  for (const p of postbacks) {
-    keys.set(keyOf(p.network, p.txId), [p.network, p.txId])
-    if (p.offerId !== null && p.payout !== null) {
-      offers.set(keyOf(p.network, p.offerId), [p.network, p.offerId])
-    }
-  }
+  for (const p of postbacks) keys.set(keyOf(p.network, p.txId), [p.network, p.txId])
+  const offers = offerKeysOf(postbacks)
   const { rows } = await db.query<{
     conversions: LockedRow[]
     offers: { network: string; offer_id: string; expected: string }[]
@@ -125,7 +138,14 @@ export async function readBatchState(
     })
   }
   const expected = new Map(result.offers.map((o) => [keyOf(o.network, o.offer_id), o.expected]))
-  return { rows: found, expected }
+  return {
+    rows: found,
+    offers: [...offers].map(([key, [network, offerId]]) => ({
+      network,
+      offerId,
+      expected: expected.get(key) ?? null,
+    })),
+  }
 }
 
 type Column<T> = { name: string; type: string; value(item: T): unknown }
@@ -135,6 +155,7 @@ type WriteInput = {
   existing: readonly BatchRow[]
   ledger: readonly LedgerWrite[]
   log: readonly { entry: PostbackLogEntry; row: BatchRow }[]
+  offers: readonly OfferExpectation[]
 }
 
 /** The postback that creates a new row: its fields are what gets inserted. */
@@ -191,6 +212,12 @@ const LEDGER_ENTRY: readonly Column<LedgerWrite>[] = [
   { name: 'tx_id', type: 'text', value: (e) => e.row.txId },
   { name: 'kind', type: 'text', value: (e) => e.kind },
   { name: 'points', type: 'bigint', value: (e) => e.points.toString() },
+]
+
+const OFFER_EXPECTATION: readonly Column<OfferExpectation>[] = [
+  { name: 'network', type: 'text', value: (o) => o.network },
+  { name: 'offer_id', type: 'text', value: (o) => o.offerId },
+  { name: 'expected', type: 'numeric', value: (o) => o.expected },
 ]
 
 type LogWrite = WriteInput['log'][number]
@@ -267,12 +294,19 @@ SELECT (SELECT json_agg(json_build_object('id', id::text, 'network', network, 't
        assert_batch((SELECT count(*) FROM ins) = ${scalar('int', (i) => i.fresh.length)},
                     'a conversion this batch created was inserted concurrently')
        AND assert_batch((SELECT count(*) FROM entry) = ${scalar('int', (i) => i.ledger.length)},
-                    'a ledger entry this batch wrote already existed') AS checked`
+                    'a ledger entry this batch wrote already existed')
+       AND assert_batch(NOT EXISTS (
+             SELECT FROM ${unnestOf(OFFER_EXPECTATION, (i) => i.offers)} AS x(${names(OFFER_EXPECTATION)})
+             LEFT JOIN offers o ON o.network = x.network AND o.offer_id = x.offer_id
+             WHERE o.expected_payout IS DISTINCT FROM x.expected),
+                    'an offer''s expected payout is not what this batch was decided with') AS checked`
 
 /**
  * New conversions, changed conversions, ledger entries with their balances, and the log rows,
  * in one statement: it stands or falls as a whole, so on the pool it commits on its own. A
- * stale decision fails it with a serialization failure (assert_batch), which the writer retries.
+ * decision made from anything else than what the statement finds (a conversion decided as new
+ * exists, a ledger entry exists, an offer's expected payout differs) fails it with a
+ * serialization failure (assert_batch), which the writer decides again from a fresh read.
  * New rows get their ids; returns the log ids in the entries' order.
  */
 export async function writeBatch(
@@ -280,6 +314,7 @@ export async function writeBatch(
   rows: readonly BatchRow[],
   ledger: readonly LedgerWrite[],
   log: readonly { entry: PostbackLogEntry; row: BatchRow }[],
+  offers: readonly OfferExpectation[],
 ): Promise<string[]> {
   // New rows in key order, as the read locks existing ones: two instances inserting the same
   // keys wait for each other in one order instead of deadlocking.
@@ -292,6 +327,7 @@ export async function writeBatch(
     existing: rows.filter((row) => row.id !== null),
     ledger,
     log,
+    offers,
   }
   const { rows: result } = await db.query<{
     inserted: { id: string; network: string; tx_id: string }[] | null

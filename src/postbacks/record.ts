@@ -9,11 +9,16 @@ import {
   queuesDeliveries,
   writePlan,
 } from './apply-batch.js'
-import { readBatchState } from './batch-sql.js'
+import { type BatchState, keyOf, offerKeysOf, readBatchState } from './batch-sql.js'
 import type { LogContext, Postback, RecordPolicy, RecordResult } from './postback.js'
 
 // The one writer: a group commit's batch and a lone postback (a replay, a batch's fallback)
 // go through the same read-decide-write transaction; a lone postback is a batch of one.
+//
+// Most batches are approvals of conversions nobody has seen, so the writer first guesses that
+// nothing exists and writes at once: one round trip. The write statement checks that guess
+// (every conversion it decided as new is inserted, every offer's expected payout is the one it
+// assumed) and undoes itself when it was wrong; then the batch is read and decided again.
 
 // A batch that keeps losing races gives up; its caller applies its postbacks one by one.
 const RACE_ATTEMPTS = 3
@@ -39,22 +44,36 @@ export async function recordPostbacks(
   pool: Pool,
   items: readonly BatchItem[],
 ): Promise<RecordResult[]> {
-  for (let attempt = 1; ; attempt++) {
+  const memory = memoryOf(pool)
+  let guess = shouldGuess(memory, items)
+  for (let attempt = 1; ; ) {
     try {
-      return await writeOnce(pool, items)
+      return await writeOnce(pool, items, guess ? guessedState(memory, items) : null)
     } catch (error) {
-      if (!isLostRace(error) || attempt >= RACE_ATTEMPTS) throw error
+      if (!isLostRace(error)) throw error
+      if (guess) {
+        // A wrong guess is no lost race: read from now on for a while, so traffic that is
+        // mostly updates (pending, then approved) pays for at most one wrong guess in
+        // GUESS_PAUSE + 1 batches.
+        guess = false
+        memory.pause = GUESS_PAUSE
+      } else if (++attempt > RACE_ATTEMPTS) throw error
     }
   }
 }
 
 /**
- * When every conversion is new (most approvals) there is nothing to lock: a peek and the write,
- * which commits on its own, are the whole transaction, two round trips instead of four. Anything
- * that exists is decided under its row lock, in a transaction.
+ * When every conversion is new (most approvals) there is nothing to lock: the write commits on
+ * its own, after a peek or a guess. Anything that exists is decided under its row lock, in a
+ * transaction.
  */
-async function writeOnce(pool: Pool, items: readonly BatchItem[]): Promise<RecordResult[]> {
-  const state = await readBatchState(pool, postbacksOf(items), 'peek')
+async function writeOnce(
+  pool: Pool,
+  items: readonly BatchItem[],
+  guessed: BatchState | null,
+): Promise<RecordResult[]> {
+  const state = guessed ?? (await readBatchState(pool, postbacksOf(items), 'peek'))
+  if (!guessed) rememberOffers(memoryOf(pool), state)
   if (state.rows.size > 0) return withTransaction(pool, (client) => applyBatch(client, items))
   const plan = decideBatch(items, state)
   if (!queuesDeliveries(plan)) return writePlan(pool, plan)
@@ -70,4 +89,45 @@ export async function recordPostback(
 ): Promise<RecordResult> {
   const [result] = await recordPostbacks(pool, [{ postback, policy, log }])
   return result as RecordResult
+}
+
+// What a process remembers per database to guess with: the expected payouts its reads found
+// (a guess that is wrong costs one undone statement, never a wrong decision), and how many more
+// batches read before guessing again after a wrong guess.
+type Memory = { offers: Map<string, string | null>; pause: number }
+const memories = new WeakMap<Pool, Memory>()
+const GUESS_PAUSE = 16
+const REMEMBERED_OFFERS = 10_000
+
+function memoryOf(pool: Pool): Memory {
+  let memory = memories.get(pool)
+  if (!memory) {
+    memory = { offers: new Map(), pause: 0 }
+    memories.set(pool, memory)
+  }
+  return memory
+}
+
+/** A reversal names a conversion that exists: reading first is cheaper than guessing wrong. */
+function shouldGuess(memory: Memory, items: readonly BatchItem[]): boolean {
+  if (memory.pause > 0) {
+    memory.pause--
+    return false
+  }
+  return items.every(({ postback }) => postback.status !== 'reversed')
+}
+
+/** Nothing exists yet; offers' expected payouts as last read (none, for an offer never read). */
+function guessedState(memory: Memory, items: readonly BatchItem[]): BatchState {
+  const offers = [...offerKeysOf(postbacksOf(items))].map(([key, [network, offerId]]) => ({
+    network,
+    offerId,
+    expected: memory.offers.get(key) ?? null,
+  }))
+  return { rows: new Map(), offers }
+}
+
+function rememberOffers(memory: Memory, state: BatchState) {
+  if (memory.offers.size + state.offers.length > REMEMBERED_OFFERS) memory.offers.clear()
+  for (const o of state.offers) memory.offers.set(keyOf(o.network, o.offerId), o.expected)
 }

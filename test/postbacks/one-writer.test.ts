@@ -5,8 +5,8 @@ import { recordPostback } from '../../src/postbacks/record.js'
 import { createTestDatabase, type TestDatabase, USING_REAL_POSTGRES } from '../helpers/database.js'
 import { approvalOf, logContext } from '../helpers/postbacks.js'
 
-// A batch whose conversions are all new writes without a transaction: a peek, then one
-// statement that commits on its own. Two writers racing for the same new conversion must still
+// A batch whose conversions are all new writes without a transaction: one statement that
+// commits on its own, after a peek or on the guess that nothing exists. Two writers racing for the same new conversion must still
 // credit it once, and the loser's statement must leave nothing behind (no log row without its
 // conversion, no second ledger entry): it is undone whole and decided again under the row lock.
 
@@ -68,5 +68,71 @@ describe('the one writer', () => {
       "SELECT points::text FROM balances WHERE user_id = 'solo-user'",
     )
     assert.deepEqual(rows, [{ points: '125' }])
+  })
+
+  test("a guess made without knowing an offer's expected payout: the write finds it, and the mismatch is held", async () => {
+    await testDb.db.pool.query(
+      "INSERT INTO offers (network, offer_id, expected_payout) VALUES ('guess-a', 'o1', 1.00)",
+    )
+    // Fresh approvals first, one after another: after the earlier tests' repeats the writer
+    // reads before writing for a while; by now it guesses again.
+    for (let i = 0; i < 40; i++) {
+      const warm = approvalOf({ network: 'guess-warm', txId: `w${i}`, userId: 'guess-warm-user' })
+      await recordPostback(testDb.db.pool, warm, policy, logContext('guess-warm'))
+    }
+    const result = await recordPostback(
+      testDb.db.pool,
+      approvalOf({
+        network: 'guess-a',
+        txId: 'a1',
+        userId: 'guess-a-user',
+        offerId: 'o1',
+        payout: '5.00',
+        points: 500n,
+      }),
+      policy,
+      logContext('guess-a'),
+    )
+    assert.equal(result.outcome, 'held')
+    const { rows } = await testDb.db.pool.query(`SELECT
+        (SELECT status FROM conversions WHERE network = 'guess-a') AS status,
+        (SELECT count(*)::int FROM balances WHERE user_id = 'guess-a-user') AS balances,
+        (SELECT count(*)::int FROM postback_log WHERE network = 'guess-a') AS logged`)
+    assert.deepEqual(rows[0], { status: 'held', balances: 0, logged: 1 })
+  })
+
+  test('an expected payout changed after the writer read it: later postbacks are held, none credited on the old figure', async () => {
+    const send = (i: number) =>
+      recordPostback(
+        testDb.db.pool,
+        approvalOf({
+          network: 'guess-b',
+          txId: `b${i}`,
+          userId: 'guess-b-user',
+          offerId: 'o2',
+          payout: '2.00',
+          points: 200n,
+        }),
+        policy,
+        logContext('guess-b'),
+      )
+    await testDb.db.pool.query(
+      "INSERT INTO offers (network, offer_id, expected_payout) VALUES ('guess-b', 'o2', 3.00)",
+    )
+    // Enough one after another that the writer has read the offer and gone back to guessing.
+    const before = []
+    for (let i = 0; i < 40; i++) before.push((await send(i)).outcome)
+    assert.deepEqual(before, Array(40).fill('credited'))
+    await testDb.db.pool.query(
+      "UPDATE offers SET expected_payout = 1.00 WHERE network = 'guess-b' AND offer_id = 'o2'",
+    )
+    const afterwards = []
+    for (let i = 40; i < 80; i++) afterwards.push((await send(i)).outcome)
+    assert.deepEqual(afterwards, Array(40).fill('held'))
+    const { rows } = await testDb.db.pool.query(`SELECT
+        (SELECT points::text FROM balances WHERE user_id = 'guess-b-user') AS balance,
+        (SELECT count(*)::int FROM conversions WHERE network = 'guess-b') AS conversions,
+        (SELECT count(*)::int FROM postback_log WHERE network = 'guess-b') AS logged`)
+    assert.deepEqual(rows[0], { balance: '8000', conversions: 80, logged: 80 })
   })
 })
