@@ -3,6 +3,7 @@
 //   npm run bench:load                      # real PostgreSQL at DATABASE_URL (or local default)
 //   npm run bench:load -- --embedded        # embedded PGlite
 //   options: --seconds 10 --connections 32 --users 1000 --rate 1000 (offered load; default: flat out)
+//            --node-arg=--max-semi-space-size=8 (a Node option for the service; repeatable)
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import pg from 'pg'
@@ -16,11 +17,13 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '1000' },
     /** Offered load (requests/s over all connections) instead of as fast as possible. */
     rate: { type: 'string' },
+    /** A Node option for the service process, e.g. --node-arg=--max-semi-space-size=8 (repeatable). */
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 })
 
 async function main() {
-  const service = await startService({ embedded: args.embedded })
+  const service = await startService({ embedded: args.embedded, nodeArgs: args['node-arg'] })
   let rss = 0
   let verified = 'skipped (embedded: its data directory belongs to the server process)'
   let result: autocannon.Result
