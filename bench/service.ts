@@ -103,6 +103,9 @@ export type Service = {
  * The built service (dist/server.js) on a fresh database, ready to take requests; with
  * `instances` > 1, that many processes on the same database (PostgreSQL only).
  */
+/** The Node options the Docker image runs the service with (its NODE_OPTIONS). */
+export const SERVICE_NODE_ARGS = ['--max-old-space-size=512']
+
 export async function startService(options: {
   embedded: boolean
   instances?: number
@@ -164,7 +167,7 @@ export async function startService(options: {
       // The request log goes to /dev/null: writing it is part of the cost, keeping it is not.
       const server = spawnTracked(
         process.execPath,
-        [...(options.nodeArgs ?? []), 'dist/server.js'],
+        [...SERVICE_NODE_ARGS, ...(options.nodeArgs ?? []), 'dist/server.js'],
         {
           env: { ...env, ...options.env, PORT: String(port) },
           cwd: options.cwd,

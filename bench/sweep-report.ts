@@ -1,6 +1,7 @@
 // The sweep's markdown: figures per concurrency, issue 16's targets beside them, how each
 // figure was taken, and the details behind each row.
 import { availableParallelism } from 'node:os'
+import { SERVICE_NODE_ARGS } from './service.js'
 import type { LevelResult, SweepOptions } from './sweep.js'
 
 const MB = 1_000_000
@@ -189,7 +190,7 @@ function notes(results: LevelResult[], options: SweepOptions) {
     .filter(([name]) => name.startsWith('GROUP_COMMIT_'))
     .map(([name, value]) => `${name}=${value}`)
   const lines = [
-    `Each level: ${options.embedded ? '' : `pgbench on a fresh database migrated by ${first}, then `}the service started anew on a fresh ${options.embedded ? 'embedded PGlite data directory' : 'database'} (one process; ${options.embedded ? '' : 'DATABASE_POOL_MAX=20, '}LOG_LEVEL=info with the request log sent to /dev/null, rate limit out of reach${groupCommit.length > 0 ? `, ${groupCommit.join(', ')}` : ', group commit at its defaults'}), ${options.warmup} s of the same load as warm-up (not counted), then ${options.seconds} s measured.`,
+    `Each level: ${options.embedded ? '' : `pgbench on a fresh database migrated by ${first}, then `}the service started anew on a fresh ${options.embedded ? 'embedded PGlite data directory' : 'database'} (one process, \`node ${SERVICE_NODE_ARGS.join(' ')}\` as the Docker image runs it; ${options.embedded ? '' : 'DATABASE_POOL_MAX=20, '}LOG_LEVEL=info with the request log sent to /dev/null, rate limit out of reach${groupCommit.length > 0 ? `, ${groupCommit.join(', ')}` : ', group commit at its defaults'}), ${options.warmup} s of the same load as warm-up (not counted), then ${options.seconds} s measured.`,
     ...(options.embedded
       ? [
           'Embedded PGlite runs inside the service process: its Node CPU and RSS include the database; WAL is not measured; the verification opens the data directory after the service stops.',
