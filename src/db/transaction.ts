@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg'
+import pg, { type Pool, type PoolClient } from 'pg'
+import { isDatabaseUnavailable } from './errors.js'
 
 /** Runs `work` on one client inside BEGIN/COMMIT; rolls back on throw and always releases. */
 export async function withTransaction<T>(
@@ -28,6 +29,36 @@ export async function withTransaction<T>(
         broken = rollbackError as Error
       }
     }
+    throw error
+  } finally {
+    client.off('error', onError)
+    client.release(broken)
+  }
+}
+
+/**
+ * Runs `work` on one checked-out client, outside a transaction. `pool.query` ends the connection
+ * whenever a statement fails (pg-pool releases the client with the error), so a writer whose
+ * statements fail on purpose (a wrong guess undoes itself) would connect anew each time: a new
+ * backend, every statement prepared again. Here the client goes back to the pool unless the
+ * connection itself failed.
+ */
+export async function withClient<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect()
+  let broken: Error | undefined
+  const onError = (error: Error) => {
+    broken = error
+  }
+  client.on('error', onError)
+  try {
+    return await work(client)
+  } catch (error) {
+    // The server refused a statement and is ready for the next: the connection is fine.
+    const refused = error instanceof pg.DatabaseError && !isDatabaseUnavailable(error)
+    if (!refused) broken ??= error as Error
     throw error
   } finally {
     client.off('error', onError)

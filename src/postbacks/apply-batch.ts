@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg'
+import type { PoolClient } from 'pg'
 import { type DeliveryRow, deliveryRowsFor, enqueueDeliveryRows } from '../delivery/outbox.js'
 import {
   type BatchRow,
@@ -53,7 +53,7 @@ export async function applyBatch(
   items: readonly BatchItem[],
 ): Promise<RecordResult[]> {
   const state = await readBatchState(client, postbacksOf(items), 'lock')
-  return writePlan(client, decideBatch(items, state))
+  return writePlan(client, decideBatch(items, state), true)
 }
 
 export const postbacksOf = (items: readonly BatchItem[]) => items.map((item) => item.postback)
@@ -148,9 +148,14 @@ export function queuesDeliveries(plan: BatchPlan): boolean {
 
 /**
  * Writes a decided batch: one statement for conversions, ledger, balances and log, and the
- * outbox when a rule matched. Given the pool (no delivery queued), the write commits on its own.
+ * outbox when a rule matched. Outside a transaction (no delivery queued) the write commits on
+ * its own.
  */
-export async function writePlan(db: Pool | PoolClient, plan: BatchPlan): Promise<RecordResult[]> {
+export async function writePlan(
+  db: PoolClient,
+  plan: BatchPlan,
+  inTransaction: boolean,
+): Promise<RecordResult[]> {
   const { items, effects } = plan
   const logIds = await writeBatch(
     db,
@@ -182,7 +187,7 @@ export async function writePlan(db: Pool | PoolClient, plan: BatchPlan): Promise
   )
   const queued = deliveries.flat()
   if (queued.length > 0) {
-    if (!('release' in db)) throw new Error('deliveries are queued inside a transaction')
+    if (!inTransaction) throw new Error('deliveries are queued inside a transaction')
     await enqueueDeliveryRows(db, queued)
   }
 

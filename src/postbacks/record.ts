@@ -1,6 +1,6 @@
 import type { Pool } from 'pg'
 import { UNIQUE_VIOLATION } from '../db/errors.js'
-import { withTransaction } from '../db/transaction.js'
+import { withClient, withTransaction } from '../db/transaction.js'
 import {
   applyBatch,
   type BatchItem,
@@ -76,8 +76,8 @@ async function writeOnce(
   if (!guessed) rememberOffers(memoryOf(pool), state)
   if (state.rows.size > 0) return withTransaction(pool, (client) => applyBatch(client, items))
   const plan = decideBatch(items, state)
-  if (!queuesDeliveries(plan)) return writePlan(pool, plan)
-  return withTransaction(pool, (client) => writePlan(client, plan))
+  if (!queuesDeliveries(plan)) return withClient(pool, (client) => writePlan(client, plan, false))
+  return withTransaction(pool, (client) => writePlan(client, plan, true))
 }
 
 /** Records one postback: a batch of one. */

@@ -135,4 +135,31 @@ describe('the one writer', () => {
         (SELECT count(*)::int FROM postback_log WHERE network = 'guess-b') AS logged`)
     assert.deepEqual(rows[0], { balance: '8000', conversions: 80, logged: 80 })
   })
+
+  test('a wrong guess keeps its database connection: the repeat is answered, no connection is dropped', async () => {
+    const pool = testDb.db.pool
+    for (let i = 0; i < 40; i++) {
+      const fresh = approvalOf({ network: 'guess-c', txId: `c${i}`, userId: 'guess-c-user' })
+      await recordPostback(pool, fresh, policy, logContext('guess-c'))
+    }
+    // pg-pool ends a connection released with an error: count those releases.
+    let dropped = 0
+    const onRelease = (error: unknown) => {
+      if (error) dropped += 1
+    }
+    pool.on('release', onRelease)
+    try {
+      // The writer guesses again by now: the repeat's write finds c0 and undoes itself.
+      const again = approvalOf({ network: 'guess-c', txId: 'c0', userId: 'guess-c-user' })
+      const result = await recordPostback(pool, again, policy, logContext('guess-c'))
+      assert.equal(result.outcome, 'duplicate')
+    } finally {
+      pool.off('release', onRelease)
+    }
+    assert.equal(dropped, 0)
+    const { rows } = await pool.query(
+      "SELECT points::text FROM balances WHERE user_id = 'guess-c-user'",
+    )
+    assert.deepEqual(rows, [{ points: String(40 * 125) }])
+  })
 })
