@@ -1,4 +1,4 @@
-import { localTime, utcOffset } from '../reports/range.js'
+import { localTime, utcOffset } from '../lib/time-zone.js'
 import type { UserListQuery, UserSummary } from '../reports/users.js'
 import { type Html, html, queryString } from './html.js'
 import { type PageContext, page } from './layout.js'

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg'
 import { CONVERSION_COLUMNS, type Conversion, toConversion } from '../conversions/rows.js'
+import { zonedTime } from '../lib/time-zone.js'
 import { csvLine, spreadsheetSafe } from './csv.js'
-import { zonedTime } from './zoned-time.js'
 
 // Conversions of a period as CSV (created_at_local: the wall-clock time in the period's zone), read in keyset pages (id order), so an export of any size
 // holds one page in memory. The first page is read before anything is sent: a database that

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg'
+import { zonedTime } from '../lib/time-zone.js'
 import { type LogFilter, listLog } from '../postback-log/queries.js'
 import type { LogEntry } from '../postback-log/rows.js'
 import { csvLine, spreadsheetSafe } from './csv.js'
-import { zonedTime } from './zoned-time.js'
 
 // The postback log as CSV, oldest first, read in keyset pages (id order) through the log's one
 // read model, so an export of any size holds one page in memory. The stored requests are the

@@ -48,7 +48,7 @@ export async function recordPostbacks(
   let guess = shouldGuess(memory, items)
   for (let attempt = 1; ; ) {
     try {
-      return await writeOnce(pool, items, guess ? guessedState(memory, items) : null)
+      return await writeOnce(pool, items, memory, guess)
     } catch (error) {
       if (!isLostRace(error)) throw error
       if (guess) {
@@ -70,10 +70,10 @@ export async function recordPostbacks(
 async function writeOnce(
   pool: Pool,
   items: readonly BatchItem[],
-  guessed: BatchState | null,
+  memory: Memory,
+  guess: boolean,
 ): Promise<RecordResult[]> {
-  const state = guessed ?? (await readBatchState(pool, postbacksOf(items), 'peek'))
-  if (!guessed) rememberOffers(memoryOf(pool), state)
+  const state = guess ? guessedState(memory, items) : await peek(pool, memory, items)
   if (state.rows.size > 0) return withTransaction(pool, (client) => applyBatch(client, items))
   const plan = decideBatch(items, state)
   if (!queuesDeliveries(plan)) return withClient(pool, (client) => writePlan(client, plan, false))
@@ -108,7 +108,10 @@ function memoryOf(pool: Pool): Memory {
   return memory
 }
 
-/** A reversal names a conversion that exists: reading first is cheaper than guessing wrong. */
+/**
+ * Whether this batch guesses: not while a pause after a wrong guess runs (this counts it down),
+ * nor with a reversal, which names a conversion that exists.
+ */
 function shouldGuess(memory: Memory, items: readonly BatchItem[]): boolean {
   if (memory.pause > 0) {
     memory.pause--
@@ -127,7 +130,10 @@ function guessedState(memory: Memory, items: readonly BatchItem[]): BatchState {
   return { rows: new Map(), offers }
 }
 
-function rememberOffers(memory: Memory, state: BatchState) {
+/** Reads what exists without locking it, and remembers the offers' expected payouts. */
+async function peek(pool: Pool, memory: Memory, items: readonly BatchItem[]): Promise<BatchState> {
+  const state = await readBatchState(pool, postbacksOf(items), 'peek')
   if (memory.offers.size + state.offers.length > REMEMBERED_OFFERS) memory.offers.clear()
   for (const o of state.offers) memory.offers.set(keyOf(o.network, o.offerId), o.expected)
+  return state
 }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { utcOffset } from '../lib/time-zone.js'
 
 // A report covers whole local days in one time zone: today, yesterday, the last 7 or 30 days
 // (today included) or a custom range of dates. PostgreSQL turns them into instants (AT TIME
@@ -57,28 +58,4 @@ export async function resolveRange(pool: Pool, input: RangeInput, now: Date): Pr
     start: row.start,
     end: row.end,
   }
-}
-
-/** "GMT+09:00" ("GMT" for UTC itself) at that instant. */
-export function utcOffset(timeZone: string, at: Date): string {
-  const parts = new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'longOffset' })
-  return parts.formatToParts(at).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT'
-}
-
-/** "2026-11-25 23:30" in that zone (24-hour clock), for a date shown beside its zone. */
-export function localTime(timeZone: string, at: Date): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(at)
-      .map((part) => [part.type, part.value]),
-  )
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`
 }

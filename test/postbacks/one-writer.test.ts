@@ -6,9 +6,10 @@ import { createTestDatabase, type TestDatabase, USING_REAL_POSTGRES } from '../h
 import { approvalOf, logContext } from '../helpers/postbacks.js'
 
 // A batch whose conversions are all new writes without a transaction: one statement that
-// commits on its own, after a peek or on the guess that nothing exists. Two writers racing for the same new conversion must still
-// credit it once, and the loser's statement must leave nothing behind (no log row without its
-// conversion, no second ledger entry): it is undone whole and decided again under the row lock.
+// commits on its own, after a peek or on the guess that nothing exists. Two writers racing for
+// the same new conversion must still credit it once, and the loser's statement must leave
+// nothing behind (no log row without its conversion, no second ledger entry): it is undone
+// whole and decided again under the row lock.
 
 let testDb: TestDatabase
 before(async () => {
