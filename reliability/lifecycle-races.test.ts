@@ -42,7 +42,7 @@ after(async () => {
     report('lifecycle-races', {
       instances: 4,
       held_lock_ms: HOLD_MS,
-      cases: 8,
+      cases: 12,
       settled,
     })
   await Promise.all([...instances.batched, ...instances.unbatched].map((server) => server.stop()))
@@ -216,5 +216,54 @@ for (const mode of ['batched', 'unbatched'] as const) {
       assert.equal(await consistentBalance(testDb, user), 0)
       await assertLedgerClean()
     })
+
+    for (const ending of ['ROLLBACK', 'COMMIT'] as const) {
+      test(`two approvals of a new conversion wait behind another session's uncommitted insert of it (${ending}): credited once`, async () => {
+        const [a, b] = instances[mode] as [RunningServer, RunningServer]
+        const tx = uniqueTx('insert-race')
+        const user = uniqueTx('user')
+        const fields = { tx_id: tx, user_id: user, offer_id: 'o1', payout: '5.00' }
+        // Both writers guess that the conversion is new; their inserts of its key wait for the
+        // holder's uncommitted one, then either go ahead (ROLLBACK) or find it (COMMIT).
+        const holder = new pg.Client({ connectionString: testDb.env.DATABASE_URL })
+        await holder.connect()
+        let answers: Awaited<ReturnType<typeof postback>>[]
+        try {
+          await holder.query('BEGIN')
+          await holder.query(
+            `INSERT INTO conversions (network, tx_id, offer_id, user_id, payout, points, status)
+             VALUES ('default', $1, 'o1', $2, 5, 500, 'pending')`,
+            [tx, user],
+          )
+          const pending = [a, b].map((server) =>
+            postback(server, { ...fields, status: 'approved' }),
+          )
+          await sleep(HOLD_MS)
+          await holder.query(ending)
+          answers = await Promise.all(pending)
+        } finally {
+          await holder.end()
+        }
+        assert.deepEqual(
+          answers.map((answer) => answer.status),
+          [200, 200],
+        )
+        assert.deepEqual(answers.map((answer) => answer.body.outcome).sort(), [
+          'credited',
+          'duplicate',
+        ])
+        const { rows } = await testDb.db.pool.query(
+          `SELECT (SELECT count(*)::int FROM conversions WHERE tx_id = $1) AS conversions,
+                  (SELECT count(*)::int FROM postback_log WHERE tx_id = $1) AS logged,
+                  (SELECT count(*)::int FROM postback_log
+                    WHERE tx_id = $1 AND conversion_id IS NULL) AS orphaned`,
+          [tx],
+        )
+        assert.deepEqual(rows[0], { conversions: 1, logged: 2, orphaned: 0 })
+        assert.equal((await conversionOf(tx)).status, 'approved')
+        assert.equal(await consistentBalance(testDb, user), 500)
+        await assertLedgerClean()
+      })
+    }
   })
 }
