@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -112,6 +113,43 @@ describe('networks stored in the database', () => {
     assert.match(shown.json().url, /[?&]secretKey=YOUR_SECRET&/)
     assert.ok(shown.json().notes.some((note: string) => note.includes('in place of YOUR_SECRET')))
     assert.ok(!shown.body.includes(secret))
+  })
+
+  test("a stored network's printed URL, filled and signed as CPX documents it, is credited; a changed trans_id is refused", async () => {
+    const secret = 'cpx-stored-vendor-0123456789'
+    const added = await admin('POST', '/admin/networks', {
+      name: 'cpx-vendor',
+      preset: 'cpx',
+      secrets: [secret],
+    })
+    assert.equal(added.statusCode, 200, added.body)
+    const printed = (await admin('GET', '/admin/networks/cpx-vendor/postback-url')).json().url
+    // What CPX does with it: fills its {x} macros (URL-encoded) and signs with its documented
+    // secure_hash = md5(trans_id + "-" + app secure hash), written here, not the project's signer.
+    const tx = `cpx-vendor-${Date.now()}`
+    const values: Record<string, string> = {
+      status: '1',
+      trans_id: tx,
+      user_id: 'cpx-vendor-user',
+      amount_local: '7',
+      amount_usd: '0.07',
+      offer_ID: 's9',
+      ip_click: '203.0.113.9',
+      secure_hash: createHash('md5').update(`${tx}-${secret}`).digest('hex'),
+    }
+    const filled = printed.replace(/\{(\w+)\}/g, (macro: string, name: string) =>
+      name in values ? encodeURIComponent(values[name] as string) : macro,
+    )
+    const path = filled.slice(filled.indexOf('/api/postback/'))
+    assert.ok(path.startsWith('/api/postback/cpx-vendor?'), filled)
+    const call = (url: string) => app.inject({ url, remoteAddress: '127.0.0.1' })
+    const credited = await call(path)
+    assert.equal(credited.statusCode, 200, credited.body)
+    assert.equal(credited.body, '1')
+    assert.equal(await consistentBalance(testDb, 'cpx-vendor-user'), 7)
+    const forged = await call(path.replace(`trans_id=${tx}`, `trans_id=${tx}0`))
+    assert.equal(forged.statusCode, 403)
+    assert.equal(await consistentBalance(testDb, 'cpx-vendor-user'), 7)
   })
 
   test('a profile that would not work is refused with a 400 naming the field, and nothing is stored', async () => {
